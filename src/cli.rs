@@ -1,0 +1,372 @@
+//! The command line: `soloist serve | migrate | db url | psql`.
+//!
+//! This is the one place that talks to a person on a terminal, so it is the
+//! one place allowed to print.
+#![expect(clippy::print_stdout, reason = "the CLI's user-facing output")]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::app::{Database, Soloist, StartOptions};
+use crate::config::{Config, LogFormat, Overrides};
+use crate::postgres::process::DataDirLock;
+use crate::postgres::user::ServerUser;
+use crate::postgres::{Credentials, DATABASE_NAME, DataDir, Progress, Step, bundle};
+
+/// Soloist: a whole SaaS application in one binary, with its own PostgreSQL.
+///
+/// Run with no command to serve (the same as `soloist serve`).
+#[derive(Debug, Parser)]
+#[command(name = "soloist", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    overrides: Overrides,
+    /// A TOML configuration file (its keys are the long flag names with underscores).
+    #[arg(long, env = "SOLOIST_CONFIG", global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start PostgreSQL, migrate, and serve the site (the default).
+    Serve {
+        /// Open the site in a browser once it is ready.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Database helpers.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Open the bundled psql on Soloist's database.
+    Psql {
+        /// Arguments passed on to psql (after `--`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Print a libpq URL for Soloist's database (psql accepts it).
+    Url,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    // The root shims' hidden command runs before anything else: no runtime,
+    // no logging, no configuration.
+    if args.get(1).map(String::as_str) == Some("__run-as") {
+        return run_as(&args[2..]);
+    }
+    let launched_bare = args.len() == 1;
+    let cli = Cli::parse();
+    let config = match Config::load(cli.overrides.clone(), cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("soloist: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    crate::postgres::process::spawn_reaper();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("soloist: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            None => serve(&config, launched_bare).await,
+            Some(Command::Serve { open }) => serve(&config, open).await,
+            Some(Command::Migrate) => migrate(&config).await,
+            Some(Command::Db { command: DbCommand::Url }) => db_url(&config),
+            Some(Command::Psql { args }) => psql(&config, &args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("soloist: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_as(args: &[String]) -> ExitCode {
+    let [user, program, rest @ ..] = args else {
+        eprintln!("usage: soloist __run-as USER PROGRAM [ARGS...]");
+        return ExitCode::from(2);
+    };
+    let error = crate::postgres::user::run_as(user, program, rest);
+    eprintln!("soloist: cannot run {program} as {user}: {error}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SOLOIST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("soloist=info,warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Prints the slow steps of a boot with their duration.
+struct ConsoleProgress;
+
+impl Progress for ConsoleProgress {
+    fn begin(&self, step: Step) {
+        eprintln!("  - {} ...", step.describe());
+    }
+    fn end(&self, step: Step, elapsed: Duration) {
+        eprintln!("    {} done in {}", step.describe(), human(elapsed));
+    }
+}
+
+fn human(elapsed: Duration) -> String {
+    if elapsed < Duration::from_secs(1) {
+        format!("{} ms", elapsed.as_millis())
+    } else {
+        format!("{:.1} s", elapsed.as_secs_f64())
+    }
+}
+
+fn runner() -> anyhow::Result<PathBuf> {
+    std::env::current_exe().context("cannot find the soloist executable")
+}
+
+/// Waits for SIGINT or SIGTERM.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+async fn serve(config: &Config, open_browser: bool) -> anyhow::Result<ExitCode> {
+    // Handlers go in before PostgreSQL starts: a Ctrl-C during boot must
+    // still stop it (pg_ctl detaches the server from our process group).
+    let mut signals = Signals::install()?;
+    let started = Instant::now();
+    eprintln!("Soloist {}", env!("CARGO_PKG_VERSION"));
+    match &config.database_url {
+        Some(_) => eprintln!("  Database: external PostgreSQL (DATABASE_URL)"),
+        None => eprintln!("  Data directory: {}", config.data_dir.display()),
+    }
+    let boot = Soloist::start(
+        config,
+        StartOptions {
+            runner: runner()?,
+            progress: &ConsoleProgress,
+        },
+    );
+    tokio::pin!(boot);
+    let mut stop_requested = false;
+    let mut soloist = tokio::select! {
+        soloist = &mut boot => soloist?,
+        () = signals.recv() => {
+            stop_requested = true;
+            eprintln!("  Stopping once the start-up finishes ...");
+            boot.await?
+        }
+    };
+    if !soloist.applied_migrations.is_empty() {
+        eprintln!("  Applied migrations: {}", soloist.applied_migrations.join(", "));
+    }
+    let url = format!("http://{}", soloist.addr);
+    if !stop_requested {
+        eprintln!("Ready in {}: open {url}", human(started.elapsed()));
+        if soloist.base_url != url {
+            eprintln!("  Public URL: {}", soloist.base_url);
+        }
+        eprintln!("  Press Ctrl-C to stop.");
+        if open_browser && is_desktop_session() {
+            open_in_browser(&url);
+        }
+        tokio::select! {
+            () = signals.recv() => {}
+            result = soloist.wait() => {
+                if let Err(error) = result {
+                    tracing::error!(%error, "the HTTP server stopped");
+                }
+            }
+        }
+    }
+    eprintln!("Stopping: finishing requests in flight, then PostgreSQL ...");
+    let stopping = Instant::now();
+    soloist.stop().await?;
+    eprintln!("Stopped in {}.", human(stopping.elapsed()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// True when a person at a graphical desktop started Soloist: never in CI,
+/// over SSH, or under a service manager.
+fn is_desktop_session() -> bool {
+    let env = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    if env("CI") || env("SSH_CONNECTION") || env("SSH_TTY") || env("INVOCATION_ID") {
+        return false;
+    }
+    if cfg!(target_os = "macos") || cfg!(windows) {
+        return true;
+    }
+    env("DISPLAY") || env("WAYLAND_DISPLAY")
+}
+
+fn open_in_browser(url: &str) {
+    let mut command = if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Err(error) = command.spawn() {
+        tracing::debug!(%error, "could not open a browser");
+    }
+}
+
+/// Connects to Soloist's database for a one-off command: the running
+/// `serve`'s server if there is one, else an embedded server started just
+/// for the command (returned so the caller stops it), or the external one.
+async fn open_for_command(config: &Config) -> anyhow::Result<(tokio_postgres::Config, Option<Database>)> {
+    if config.database_url.is_none() && DataDirLock::is_held(&config.data_dir) {
+        let data_dir = DataDir {
+            root: std::fs::canonicalize(&config.data_dir)?,
+        };
+        let credentials = Credentials::load(&data_dir)?.context("the data directory has no credentials yet")?;
+        return Ok((credentials.connect_config(&data_dir, DATABASE_NAME), None));
+    }
+    let database = Database::open(config, runner()?, &crate::postgres::Quiet).await?;
+    Ok((database.connect_config(), Some(database)))
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let (connect, database) = open_for_command(config).await?;
+    let result = async {
+        let mut client = crate::db::connect(&connect).await?;
+        crate::db::migrate(&mut client).await
+    }
+    .await;
+    if let Some(database) = database {
+        database.close().await?;
+    }
+    let report = result?;
+    if report.applied.is_empty() {
+        println!("The database is up to date (schema version {}).", report.version);
+    } else {
+        for migration in &report.applied {
+            println!("Applied {migration}");
+        }
+        println!("Schema version {}.", report.version);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn db_url(config: &Config) -> anyhow::Result<ExitCode> {
+    if let Some(url) = &config.database_url {
+        println!("{url}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Ok(root) = std::fs::canonicalize(&config.data_dir) else {
+        bail!(
+            "{} does not exist yet; run `soloist serve` once to create it",
+            config.data_dir.display()
+        );
+    };
+    let data_dir = DataDir { root };
+    let credentials = Credentials::load(&data_dir)?
+        .with_context(|| format!("{} has no database yet; run `soloist serve` once", data_dir.root.display()))?;
+    println!("{}", credentials.url(&data_dir, DATABASE_NAME));
+    if !DataDirLock::is_held(&data_dir.root) {
+        eprintln!("note: Soloist is not running on this data directory; the URL works while `soloist serve` runs.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn psql(config: &Config, args: &[String]) -> anyhow::Result<ExitCode> {
+    let started_here = if config.database_url.is_none() && !DataDirLock::is_held(&config.data_dir) {
+        Some(Database::open(config, runner()?, &crate::postgres::Quiet).await?)
+    } else {
+        None
+    };
+    let result = run_psql(config, args);
+    if let Some(database) = started_here {
+        database.close().await?;
+    }
+    result
+}
+
+fn run_psql(config: &Config, args: &[String]) -> anyhow::Result<ExitCode> {
+    let data_dir = || -> anyhow::Result<DataDir> {
+        let root = std::fs::canonicalize(&config.data_dir)
+            .with_context(|| format!("{} does not exist", config.data_dir.display()))?;
+        Ok(DataDir { root })
+    };
+    let program = match &config.postgres_dir {
+        Some(dir) => dir.join("bin/psql"),
+        None => bundle::unpacked_dir(&data_dir()?.pg_root())
+            .context("the bundled PostgreSQL is not unpacked yet; run `soloist serve` once")?
+            .join("bin/psql"),
+    };
+    let url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => {
+            let data_dir = data_dir()?;
+            Credentials::load(&data_dir)?
+                .context("the data directory has no credentials yet")?
+                .url(&data_dir, DATABASE_NAME)
+        }
+    };
+    // As root, the bundled programs run as the server user: they live in a
+    // directory that user owns, and root must not execute what it could alter.
+    let mut command = match std::fs::canonicalize(&config.data_dir) {
+        Ok(root) => {
+            let user = ServerUser::for_data_dir(&root, &config.system_user)?;
+            let mut command = user.command(&program);
+            if user.switch {
+                command.env("PSQL_HISTORY", root.join("run/.psql_history"));
+            }
+            command
+        }
+        Err(_) => std::process::Command::new(&program),
+    };
+    let status = command
+        .arg(&url)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {}", program.display()))?;
+    Ok(ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)))
+}

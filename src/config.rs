@@ -1,0 +1,184 @@
+//! One typed configuration, from flags > environment > file > defaults.
+//!
+//! clap reads flags and their `SOLOIST_*` (or `DATABASE_URL`) variables into
+//! [`Overrides`]; an optional TOML file fills what they leave unset; the
+//! defaults fill the rest. Every field is documented in the README's
+//! configuration table.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line, for log shippers.
+    Json,
+}
+
+/// Values given on the command line or in the environment (all optional),
+/// and the shape of the configuration file.
+#[derive(Clone, Debug, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    /// Where Soloist keeps its database and files.
+    #[arg(long, env = "SOLOIST_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Use this external PostgreSQL instead of the embedded one.
+    #[arg(long, env = "DATABASE_URL", global = true, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A PostgreSQL installation (a directory with bin/) to run instead of the bundled one.
+    #[arg(long, env = "SOLOIST_POSTGRES_DIR", global = true, value_name = "DIR")]
+    pub postgres_dir: Option<PathBuf>,
+    /// The system user that runs PostgreSQL when Soloist runs as root.
+    #[arg(long, env = "SOLOIST_SYSTEM_USER", global = true, value_name = "USER")]
+    pub system_user: Option<String>,
+    /// Address and port to serve HTTP on.
+    #[arg(long, env = "SOLOIST_LISTEN", global = true, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// The public URL of the site, used in links sent by mail.
+    #[arg(long, env = "SOLOIST_BASE_URL", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Database connections in the pool.
+    #[arg(long, env = "SOLOIST_POOL_SIZE", global = true, value_name = "N")]
+    pub pool_size: Option<usize>,
+    /// HTTP worker threads.
+    #[arg(long, env = "SOLOIST_WORKERS", global = true, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Log format.
+    #[arg(long, env = "SOLOIST_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Overrides {
+    /// Fills unset values from `lower`.
+    fn or(self, lower: Self) -> Self {
+        Self {
+            data_dir: self.data_dir.or(lower.data_dir),
+            database_url: self.database_url.or(lower.database_url),
+            postgres_dir: self.postgres_dir.or(lower.postgres_dir),
+            system_user: self.system_user.or(lower.system_user),
+            listen: self.listen.or(lower.listen),
+            base_url: self.base_url.or(lower.base_url),
+            pool_size: self.pool_size.or(lower.pool_size),
+            workers: self.workers.or(lower.workers),
+            log_format: self.log_format.or(lower.log_format),
+        }
+    }
+}
+
+/// Soloist's configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where Soloist keeps its database and files.
+    pub data_dir: PathBuf,
+    /// An external PostgreSQL, instead of the embedded one.
+    pub database_url: Option<String>,
+    /// A PostgreSQL installation to run instead of the bundled one.
+    pub postgres_dir: Option<PathBuf>,
+    /// The system user that runs PostgreSQL when Soloist runs as root.
+    pub system_user: String,
+    /// Address and port to serve HTTP on.
+    pub listen: SocketAddr,
+    /// The public URL of the site; defaults to `http://<listen>`.
+    pub base_url: Option<String>,
+    /// Database connections in the pool.
+    pub pool_size: usize,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, from the TOML parser.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Builds the configuration from command-line/environment values and an
+    /// optional TOML file.
+    pub fn load(overrides: Overrides, file: Option<&Path>) -> Result<Self, ConfigError> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|error| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: error.to_string(),
+                })?
+            }
+            None => Overrides::default(),
+        };
+        Self::resolve(overrides.or(from_file))
+    }
+
+    /// Fills defaults into `values`.
+    pub fn resolve(values: Overrides) -> Result<Self, ConfigError> {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let config = Self {
+            data_dir: values.data_dir.unwrap_or_else(default_data_dir),
+            database_url: values.database_url.filter(|url| !url.trim().is_empty()),
+            postgres_dir: values.postgres_dir,
+            system_user: values.system_user.unwrap_or_else(|| "soloist".to_owned()),
+            listen: values.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            base_url: values.base_url.map(|url| url.trim_end_matches('/').to_owned()),
+            pool_size: values.pool_size.unwrap_or((cores * 4).clamp(4, 32)),
+            workers: values.workers.unwrap_or(cores),
+            log_format: values.log_format.unwrap_or_default(),
+        };
+        if config.pool_size == 0 || config.workers == 0 {
+            return Err(ConfigError::Invalid("pool_size and workers must be at least 1".to_owned()));
+        }
+        if let Some(url) = &config.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "base_url must start with http:// or https:// (got {url:?})"
+            )));
+        }
+        Ok(config)
+    }
+
+    /// The public URL of the site.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+/// Root keeps its data where system services do; everyone else in the
+/// platform's per-user data directory (`~/.local/share/soloist` on Linux).
+pub fn default_data_dir() -> PathBuf {
+    if nix::unistd::Uid::effective().is_root() {
+        return PathBuf::from("/var/lib/soloist");
+    }
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("soloist")
+}

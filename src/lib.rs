@@ -1,0 +1,16 @@
+//! Soloist: a whole SaaS application in one binary, with its own PostgreSQL.
+//!
+//! `main.rs` only calls [`cli::main`]; everything else lives here so that the
+//! tests and benchmarks start the same code (see [`app::Soloist::start`]).
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod billing;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod ids;
+pub mod postgres;
+pub mod web;

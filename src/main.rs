@@ -1,0 +1,5 @@
+//! The `soloist` binary: parses the command line and hands over to the library.
+
+fn main() -> std::process::ExitCode {
+    soloist::cli::main()
+}

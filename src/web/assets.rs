@@ -1,0 +1,57 @@
+//! Static files embedded in the binary, served with content-hash ETags.
+//! Pages link them as `/static/<file>?v=<hash>`; such URLs never change
+//! content, so they are cached for a year.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "static/"]
+struct Assets;
+
+/// The URL of an embedded file, with its content hash as cache buster.
+pub fn url(path: &str) -> String {
+    match Assets::get(path) {
+        Some(file) => format!("/static/{path}?v={}", &hash_of(&file)[..12]),
+        None => format!("/static/{path}"),
+    }
+}
+
+fn hash_of(file: &rust_embed::EmbeddedFile) -> String {
+    file.metadata
+        .sha256_hash()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// `GET /static/{path}`.
+pub async fn serve(request: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let Some(file) = Assets::get(&path) else {
+        return super::errors::not_found_page();
+    };
+    let etag = format!("\"{}\"", hash_of(&file));
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
+    let versioned = request.query_string().starts_with("v=");
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    if matches {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, cache))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, file.metadata.mimetype()))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(file.data.into_owned())
+}

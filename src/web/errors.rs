@@ -1,0 +1,91 @@
+//! Error pages: every 4xx and 5xx answer is a page in the site's layout,
+//! never a stack trace or an internal message.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, Result};
+use askama::Template;
+
+use super::pages::{Layout, render};
+
+/// An error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// The layout.
+    pub layout: Layout,
+    /// The HTTP status code.
+    pub status: u16,
+    /// One line saying what happened.
+    pub heading: String,
+    /// What the visitor can do.
+    pub message: String,
+}
+
+/// The page for `status`, with a heading and message fit for visitors.
+pub fn error_page(status: StatusCode) -> HttpResponse {
+    let (heading, message) = match status.as_u16() {
+        400 => ("Bad request", "The request could not be understood. Check what you entered and try again."),
+        403 => ("Not allowed", "You do not have access to this page."),
+        404 => ("Page not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
+        405 => ("Method not allowed", "This page cannot be used that way."),
+        408 => ("Request timed out", "The request took too long to arrive. Please try again."),
+        413 => ("Too large", "What you sent is larger than this site accepts."),
+        429 => ("Too many requests", "Please wait a moment before trying again."),
+        503 => ("Temporarily unavailable", "The site cannot reach its database right now. Please try again in a moment."),
+        code if code >= 500 => ("Something went wrong", "The error has been logged. Please try again in a moment."),
+        _ => ("Request failed", "The request could not be completed."),
+    };
+    let page = ErrorPage {
+        layout: Layout::new(heading, message),
+        status: status.as_u16(),
+        heading: heading.to_owned(),
+        message: message.to_owned(),
+    };
+    render(&page, status)
+}
+
+/// The 404 page.
+pub fn not_found_page() -> HttpResponse {
+    error_page(StatusCode::NOT_FOUND)
+}
+
+/// Default service: 404 for unknown routes.
+pub async fn not_found() -> HttpResponse {
+    not_found_page()
+}
+
+/// Replaces the body of an error response that carries no page of its own
+/// (actix's plain-text extractor errors, empty 4xx/5xx): those become the
+/// site's error page. Deliberate plain answers (`/healthz`) are kept.
+pub fn render_error_page<B: MessageBody + 'static>(
+    response: ServiceResponse<B>,
+) -> Result<ErrorHandlerResponse<B>> {
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    let error = response.response().error().map(ToString::to_string);
+    let empty = matches!(response.response().body().size(), actix_web::body::BodySize::None | actix_web::body::BodySize::Sized(0));
+    let replace = (status.is_client_error() || status.is_server_error()) && !is_html && (error.is_some() || empty);
+    if !replace {
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+    }
+    if status.is_server_error() {
+        tracing::error!(error = error.as_deref().unwrap_or(""), %status, "request failed");
+    }
+    let (request, original) = response.into_parts();
+    let mut page = error_page(status);
+    for (name, value) in original.headers() {
+        if name == header::RETRY_AFTER || name == header::ALLOW || name == header::WWW_AUTHENTICATE {
+            page.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let page: HttpResponse<BoxBody> = page;
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, page).map_into_right_body()))
+}
