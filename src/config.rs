@@ -30,7 +30,13 @@ pub struct Overrides {
     #[arg(long, env = "SOLOIST_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Use this external PostgreSQL instead of the embedded one.
-    #[arg(long, env = "DATABASE_URL", global = true, value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// A PostgreSQL installation (a directory with bin/) to run instead of the bundled one.
     #[arg(long, env = "SOLOIST_POSTGRES_DIR", global = true, value_name = "DIR")]
@@ -147,14 +153,20 @@ impl Config {
             database_url: values.database_url.filter(|url| !url.trim().is_empty()),
             postgres_dir: values.postgres_dir,
             system_user: values.system_user.unwrap_or_else(|| "soloist".to_owned()),
-            listen: values.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            base_url: values.base_url.map(|url| url.trim_end_matches('/').to_owned()),
+            listen: values
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            base_url: values
+                .base_url
+                .map(|url| url.trim_end_matches('/').to_owned()),
             pool_size: values.pool_size.unwrap_or((cores * 4).clamp(4, 32)),
             workers: values.workers.unwrap_or(cores),
             log_format: values.log_format.unwrap_or_default(),
         };
         if config.pool_size == 0 || config.workers == 0 {
-            return Err(ConfigError::Invalid("pool_size and workers must be at least 1".to_owned()));
+            return Err(ConfigError::Invalid(
+                "pool_size and workers must be at least 1".to_owned(),
+            ));
         }
         if let Some(url) = &config.base_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -168,7 +180,9 @@ impl Config {
 
     /// The public URL of the site.
     pub fn base_url(&self) -> String {
-        self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 }
 

@@ -139,7 +139,10 @@ mod tests {
         for colour in Colour::ALL {
             assert_eq!(colour.as_str().parse::<Colour>().ok(), Some(*colour));
         }
-        let error = "green".parse::<Colour>().err().map(|error| error.to_string());
+        let error = "green"
+            .parse::<Colour>()
+            .err()
+            .map(|error| error.to_string());
         assert_eq!(error.as_deref(), Some("\"green\" is not a valid Colour"));
     }
 
@@ -149,7 +152,10 @@ mod tests {
         let written = Colour::Blue.to_sql(&Type::TEXT, &mut out).ok();
         assert!(matches!(written, Some(IsNull::No)));
         assert_eq!(&out[..], b"blue");
-        assert_eq!(Colour::from_sql(&Type::TEXT, b"red").ok(), Some(Colour::Red));
+        assert_eq!(
+            Colour::from_sql(&Type::TEXT, b"red").ok(),
+            Some(Colour::Red)
+        );
         assert!(Colour::from_sql(&Type::TEXT, b"green").is_err());
     }
 }

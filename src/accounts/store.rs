@@ -9,8 +9,8 @@ use tokio_postgres::Row;
 use crate::db::{StoreError, from_json, required};
 
 use super::model::{
-    Account, NewAccount, NewUser, Profile, Session, User, UserId, UserWithDetails, VerificationToken,
-    VerificationTokenType,
+    Account, NewAccount, NewUser, Profile, Session, User, UserId, UserWithDetails,
+    VerificationToken, VerificationTokenType,
 };
 
 const INSERT_USER: &str = "INSERT INTO users (email, name, role) VALUES (lower($1), $2, $3) \
@@ -110,35 +110,58 @@ fn session_from(row: &Row) -> Result<Session, StoreError> {
     })
 }
 
-
 /// Creates a user.
 pub async fn create_user(client: &impl GenericClient, user: &NewUser) -> Result<User, StoreError> {
     let statement = client.prepare_cached(INSERT_USER).await?;
-    let row = client.query_one(&statement, &[&user.email, &user.name, &user.role]).await?;
+    let row = client
+        .query_one(&statement, &[&user.email, &user.name, &user.role])
+        .await?;
     user_from(&row)
 }
 
 /// The user with `id`.
-pub async fn user_by_id(client: &impl GenericClient, id: UserId) -> Result<Option<User>, StoreError> {
+pub async fn user_by_id(
+    client: &impl GenericClient,
+    id: UserId,
+) -> Result<Option<User>, StoreError> {
     let statement = client.prepare_cached(USER_BY_ID).await?;
-    client.query_opt(&statement, &[&id]).await?.as_ref().map(user_from).transpose()
+    client
+        .query_opt(&statement, &[&id])
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
 }
 
 /// The user with `email` (any casing).
-pub async fn user_by_email(client: &impl GenericClient, email: &str) -> Result<Option<User>, StoreError> {
+pub async fn user_by_email(
+    client: &impl GenericClient,
+    email: &str,
+) -> Result<Option<User>, StoreError> {
     let statement = client.prepare_cached(USER_BY_EMAIL).await?;
-    client.query_opt(&statement, &[&email]).await?.as_ref().map(user_from).transpose()
+    client
+        .query_opt(&statement, &[&email])
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
 }
 
 /// Creates a user's profile with the seed's defaults.
-pub async fn create_profile(client: &impl GenericClient, user_id: UserId) -> Result<Profile, StoreError> {
+pub async fn create_profile(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Profile, StoreError> {
     let statement = client.prepare_cached(INSERT_PROFILE).await?;
     let row = client.query_one(&statement, &[&user_id]).await?;
     required(from_json(&row, "to_jsonb")?)
 }
 
 /// A user's profile.
-pub async fn profile_of(client: &impl GenericClient, user_id: UserId) -> Result<Option<Profile>, StoreError> {
+pub async fn profile_of(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Option<Profile>, StoreError> {
     let statement = client.prepare_cached(PROFILE_OF).await?;
     match client.query_opt(&statement, &[&user_id]).await? {
         Some(row) => from_json(&row, "to_jsonb"),
@@ -147,21 +170,37 @@ pub async fn profile_of(client: &impl GenericClient, user_id: UserId) -> Result<
 }
 
 /// Links a sign-in account to a user.
-pub async fn link_account(client: &impl GenericClient, account: &NewAccount) -> Result<Account, StoreError> {
+pub async fn link_account(
+    client: &impl GenericClient,
+    account: &NewAccount,
+) -> Result<Account, StoreError> {
     let statement = client.prepare_cached(INSERT_ACCOUNT).await?;
     let row = client
         .query_one(
             &statement,
-            &[&account.user_id, &account.provider, &account.provider_account_id, &account.kind],
+            &[
+                &account.user_id,
+                &account.provider,
+                &account.provider_account_id,
+                &account.kind,
+            ],
         )
         .await?;
     account_from(&row)
 }
 
 /// A user's linked accounts, oldest first.
-pub async fn accounts_of(client: &impl GenericClient, user_id: UserId) -> Result<Vec<Account>, StoreError> {
+pub async fn accounts_of(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Vec<Account>, StoreError> {
     let statement = client.prepare_cached(ACCOUNTS_OF).await?;
-    client.query(&statement, &[&user_id]).await?.iter().map(account_from).collect()
+    client
+        .query(&statement, &[&user_id])
+        .await?
+        .iter()
+        .map(account_from)
+        .collect()
 }
 
 /// Records a session whose cookie token hashes to `token_hash`.
@@ -175,15 +214,26 @@ pub async fn create_session(
 ) -> Result<Session, StoreError> {
     let statement = client.prepare_cached(INSERT_SESSION).await?;
     let row = client
-        .query_one(&statement, &[&user_id, &token_hash, &expires_at, &ip_address, &user_agent])
+        .query_one(
+            &statement,
+            &[&user_id, &token_hash, &expires_at, &ip_address, &user_agent],
+        )
         .await?;
     session_from(&row)
 }
 
 /// A user's sessions, newest first.
-pub async fn sessions_of(client: &impl GenericClient, user_id: UserId) -> Result<Vec<Session>, StoreError> {
+pub async fn sessions_of(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Vec<Session>, StoreError> {
     let statement = client.prepare_cached(SESSIONS_OF).await?;
-    client.query(&statement, &[&user_id]).await?.iter().map(session_from).collect()
+    client
+        .query(&statement, &[&user_id])
+        .await?
+        .iter()
+        .map(session_from)
+        .collect()
 }
 
 /// Records a verification token whose link value hashes to `token_hash`.
@@ -195,7 +245,9 @@ pub async fn create_verification_token(
     expires_at: OffsetDateTime,
 ) -> Result<VerificationToken, StoreError> {
     let statement = client.prepare_cached(INSERT_VERIFICATION_TOKEN).await?;
-    let row = client.query_one(&statement, &[&email, &token_hash, &kind, &expires_at]).await?;
+    let row = client
+        .query_one(&statement, &[&email, &token_hash, &kind, &expires_at])
+        .await?;
     Ok(VerificationToken {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
@@ -223,4 +275,3 @@ pub async fn user_with_details(
         posts: from_json(&row, "posts")?.unwrap_or_default(),
     }))
 }
-

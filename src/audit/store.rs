@@ -15,7 +15,10 @@ const RECENT: &str = "SELECT to_jsonb(a) AS entry FROM audit_logs a \
 pub const STATEMENTS: &[&str] = &[INSERT, RECENT];
 
 /// Writes an audit row; call it in the transaction of the change it records.
-pub async fn record(client: &impl GenericClient, entry: &NewAuditLog) -> Result<AuditLog, StoreError> {
+pub async fn record(
+    client: &impl GenericClient,
+    entry: &NewAuditLog,
+) -> Result<AuditLog, StoreError> {
     let statement = client.prepare_cached(INSERT).await?;
     let row = client
         .query_one(

@@ -3,7 +3,10 @@
 
 use deadpool_postgres::GenericClient;
 
-use super::model::{NewPayment, NewPlan, Payment, Plan, PlanId, Subscription, SubscriptionStatus, SubscriptionWithPlan};
+use super::model::{
+    NewPayment, NewPlan, Payment, Plan, PlanId, Subscription, SubscriptionStatus,
+    SubscriptionWithPlan,
+};
 use crate::accounts::model::UserId;
 use crate::db::{StoreError, from_json, required};
 
@@ -71,7 +74,9 @@ pub async fn create_subscription(
     status: SubscriptionStatus,
 ) -> Result<Subscription, StoreError> {
     let statement = client.prepare_cached(INSERT_SUBSCRIPTION).await?;
-    let row = client.query_one(&statement, &[&user_id, &plan_id, &status]).await?;
+    let row = client
+        .query_one(&statement, &[&user_id, &plan_id, &status])
+        .await?;
     required(from_json(&row, "subscription")?)
 }
 
@@ -88,7 +93,10 @@ pub async fn subscription_of(
 }
 
 /// Records a payment.
-pub async fn record_payment(client: &impl GenericClient, payment: &NewPayment) -> Result<Payment, StoreError> {
+pub async fn record_payment(
+    client: &impl GenericClient,
+    payment: &NewPayment,
+) -> Result<Payment, StoreError> {
     let statement = client.prepare_cached(INSERT_PAYMENT).await?;
     let row = client
         .query_one(
@@ -107,7 +115,10 @@ pub async fn record_payment(client: &impl GenericClient, payment: &NewPayment) -
 }
 
 /// A user's payments, newest first.
-pub async fn payments_of(client: &impl GenericClient, user_id: UserId) -> Result<Vec<Payment>, StoreError> {
+pub async fn payments_of(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Vec<Payment>, StoreError> {
     let statement = client.prepare_cached(PAYMENTS_OF).await?;
     client
         .query(&statement, &[&user_id])

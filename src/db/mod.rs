@@ -113,9 +113,13 @@ pub struct MigrationReport {
 /// under an advisory lock so that several instances starting at once
 /// against one database take turns.
 pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<MigrationReport, DbError> {
-    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
+        .await?;
     let result = migrate_locked(client).await;
-    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await;
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+        .await;
     let report = result?;
     unlocked?;
     Ok(report)
@@ -132,7 +136,9 @@ async fn migrate_locked(client: &mut tokio_postgres::Client) -> Result<Migration
         .iter()
         .map(|migration| migration.to_string())
         .collect();
-    client.query_one("SELECT audit_logs_create_partitions(3)", &[]).await?;
+    client
+        .query_one("SELECT audit_logs_create_partitions(3)", &[])
+        .await?;
     let version = schema_version(client).await?;
     Ok(MigrationReport { applied, version })
 }
@@ -140,14 +146,20 @@ async fn migrate_locked(client: &mut tokio_postgres::Client) -> Result<Migration
 /// The newest applied migration's version (0 on an empty database).
 pub async fn schema_version(client: &tokio_postgres::Client) -> Result<i32, DbError> {
     let exists: bool = client
-        .query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[])
+        .query_one(
+            "SELECT to_regclass('refinery_schema_history') IS NOT NULL",
+            &[],
+        )
         .await?
         .get(0);
     if !exists {
         return Ok(0);
     }
     let row = client
-        .query_one("SELECT coalesce(max(version), 0) FROM refinery_schema_history", &[])
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM refinery_schema_history",
+            &[],
+        )
         .await?;
     Ok(row.get(0))
 }
@@ -186,5 +198,9 @@ pub async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::
 pub async fn server_version(client: &tokio_postgres::Client) -> Result<String, DbError> {
     let row = client.query_one("SHOW server_version", &[]).await?;
     let version: String = row.get(0);
-    Ok(version.split_whitespace().next().unwrap_or_default().to_owned())
+    Ok(version
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned())
 }

@@ -115,7 +115,9 @@ pub fn external_installation(dir: &Path) -> Result<Installation, PostgresError> 
     let version = text
         .split_whitespace()
         .nth(2)
-        .ok_or_else(|| PostgresError::Installation(format!("cannot read the version of {}", dir.display())))?
+        .ok_or_else(|| {
+            PostgresError::Installation(format!("cannot read the version of {}", dir.display()))
+        })?
         .to_owned();
     installation.major = major_of(&version)?;
     installation.description = format!("PostgreSQL {version} ({})", dir.display());
@@ -127,12 +129,16 @@ fn major_of(version: &str) -> Result<u32, PostgresError> {
         .split(['.', ' '])
         .next()
         .and_then(|major| major.parse().ok())
-        .ok_or_else(|| PostgresError::Installation(format!("unreadable PostgreSQL version {version:?}")))
+        .ok_or_else(|| {
+            PostgresError::Installation(format!("unreadable PostgreSQL version {version:?}"))
+        })
 }
 
 /// The unpacked bundled installation under `pg_root`, if there is one.
 pub fn unpacked_dir(pg_root: &std::path::Path) -> Option<PathBuf> {
     let name = format!("{BUNDLE_VERSION}-{}", &BUNDLE_SHA256[..12]);
     let root = pg_root.join(name);
-    root.join(COMPLETE_MARKER).exists().then(|| root.join(INSTALL_SUBDIR))
+    root.join(COMPLETE_MARKER)
+        .exists()
+        .then(|| root.join(INSTALL_SUBDIR))
 }

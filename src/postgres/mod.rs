@@ -69,7 +69,9 @@ pub enum PostgresError {
     #[error("{0}")]
     Unsafe(String),
     /// Processes from an earlier run would not stop.
-    #[error("PostgreSQL processes {0:?} from an earlier run are still using the data directory and would not stop")]
+    #[error(
+        "PostgreSQL processes {0:?} from an earlier run are still using the data directory and would not stop"
+    )]
     Orphans(Vec<i32>),
     /// initdb failed.
     #[error("initdb failed: {0}")]
@@ -174,7 +176,10 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("Credentials").field("user", &self.user).finish_non_exhaustive()
+        formatter
+            .debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 
@@ -184,9 +189,12 @@ impl Credentials {
         let Some(text) = process::read_optional(&data_dir.credentials_file())? else {
             return Ok(None);
         };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|error| PostgresError::Unsafe(format!("{} is damaged: {error}", data_dir.credentials_file().display())))
+        serde_json::from_str(&text).map(Some).map_err(|error| {
+            PostgresError::Unsafe(format!(
+                "{} is damaged: {error}",
+                data_dir.credentials_file().display()
+            ))
+        })
     }
 
     fn generate() -> Result<Self, PostgresError> {
@@ -246,7 +254,8 @@ fn percent_encode(value: &str) -> String {
 fn random_password() -> Result<String, PostgresError> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|error| PostgresError::Unsafe(format!("no randomness: {error}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|error| PostgresError::Unsafe(format!("no randomness: {error}")))?;
     Ok(bytes
         .iter()
         .map(|byte| char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()]))
@@ -273,7 +282,10 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// is 0700 if it exists.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if !dir.exists() {
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
     }
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
 }
@@ -292,7 +304,10 @@ pub struct EmbeddedPostgres {
 impl EmbeddedPostgres {
     /// Unpacks, initialises (first run), recovers (after a crash) and starts
     /// the server on `options.data_dir`, then creates the Soloist database.
-    pub async fn start(options: &EmbeddedOptions, progress: &dyn Progress) -> Result<Self, PostgresError> {
+    pub async fn start(
+        options: &EmbeddedOptions,
+        progress: &dyn Progress,
+    ) -> Result<Self, PostgresError> {
         create_private_dir(&options.data_dir)?;
         let root = fs::canonicalize(&options.data_dir)?;
         let data_dir = DataDir { root };
@@ -310,8 +325,12 @@ impl EmbeddedPostgres {
 
         let installation = match &options.postgres_dir {
             Some(dir) => bundle::external_installation(dir)?,
-            None if bundle::unpacked_dir(&data_dir.pg_root()).is_some() => bundle::unpack_bundled(&data_dir.pg_root())?,
-            None => timed(progress, Step::Unpack, || bundle::unpack_bundled(&data_dir.pg_root()))?,
+            None if bundle::unpacked_dir(&data_dir.pg_root()).is_some() => {
+                bundle::unpack_bundled(&data_dir.pg_root())?
+            }
+            None => timed(progress, Step::Unpack, || {
+                bundle::unpack_bundled(&data_dir.pg_root())
+            })?,
         };
         check_version(&data_dir, &installation)?;
 
@@ -348,10 +367,13 @@ impl EmbeddedPostgres {
             progress.end(Step::InitDb, started.elapsed());
         }
         if data_dir.pgdata().join("postmaster.pid").exists() {
-            timed(progress, Step::Recover, || process::recover_stale_server(&data_dir.pgdata()))?;
+            timed(progress, Step::Recover, || {
+                process::recover_stale_server(&data_dir.pgdata())
+            })?;
         }
 
-        let embedded_dir = user.installation_for_embedded(&installation, &data_dir.root, &options.runner)?;
+        let embedded_dir =
+            user.installation_for_embedded(&installation, &data_dir.root, &options.runner)?;
         let settings = Settings {
             releases_url: String::new(),
             version: VersionReq::STAR,
@@ -416,7 +438,10 @@ impl EmbeddedPostgres {
     }
 
     async fn connect(&self, database: &str) -> Result<tokio_postgres::Client, PostgresError> {
-        let (client, connection) = self.connect_config(database).connect(tokio_postgres::NoTls).await?;
+        let (client, connection) = self
+            .connect_config(database)
+            .connect(tokio_postgres::NoTls)
+            .await?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "maintenance connection closed");
@@ -451,7 +476,9 @@ impl EmbeddedPostgres {
             .is_some();
         if !exists {
             let quoted = format!("\"{}\"", database.replace('"', "\"\""));
-            client.batch_execute(&format!("CREATE DATABASE {quoted}")).await?;
+            client
+                .batch_execute(&format!("CREATE DATABASE {quoted}"))
+                .await?;
         }
         Ok(())
     }
@@ -533,12 +560,18 @@ fn init_cluster(
     }
     for entry in fs::read_dir(&data_dir.root)? {
         let entry = entry?;
-        if entry.file_name().to_string_lossy().starts_with("pgdata.init-") {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("pgdata.init-")
+        {
             // An initdb that never finished: no data was ever served from it.
             fs::remove_dir_all(entry.path())?;
         }
     }
-    let partial = data_dir.root.join(format!("pgdata.init-{}", std::process::id()));
+    let partial = data_dir
+        .root
+        .join(format!("pgdata.init-{}", std::process::id()));
     let pwfile = data_dir.root.join("pwfile");
     write_private(&pwfile, credentials.password.as_bytes())?;
     user.take_ownership(&pwfile)?;

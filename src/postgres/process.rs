@@ -78,7 +78,10 @@ pub fn recover_stale_server(pgdata: &Path) -> Result<usize, PostgresError> {
     let pgdata = fs::canonicalize(pgdata)?;
     let orphans = processes_in(&pgdata);
     if !orphans.is_empty() {
-        tracing::warn!(count = orphans.len(), "stopping PostgreSQL processes left by an earlier Soloist");
+        tracing::warn!(
+            count = orphans.len(),
+            "stopping PostgreSQL processes left by an earlier Soloist"
+        );
         let postmaster = postmaster_pid(&pid_file).filter(|pid| orphans.contains(pid));
         // Fast shutdown of the postmaster first (clean, checkpointed), then
         // immediate shutdown, then SIGKILL for whatever is left.
@@ -104,7 +107,13 @@ pub fn recover_stale_server(pgdata: &Path) -> Result<usize, PostgresError> {
 }
 
 fn postmaster_pid(pid_file: &Path) -> Option<i32> {
-    fs::read_to_string(pid_file).ok()?.lines().next()?.trim().parse().ok()
+    fs::read_to_string(pid_file)
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn signal_all(pids: &[i32], signal: Signal) {
@@ -175,7 +184,11 @@ pub fn reap_zombies() {
             && parent == me
             && name == "postgres"
         {
-            nix::sys::wait::waitpid(Pid::from_raw(pid), Some(nix::sys::wait::WaitPidFlag::WNOHANG)).ok();
+            nix::sys::wait::waitpid(
+                Pid::from_raw(pid),
+                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+            )
+            .ok();
         }
     }
 }

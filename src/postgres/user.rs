@@ -52,7 +52,9 @@ impl ServerUser {
             lookup_or_create(system_user)?
         } else {
             User::from_uid(owner)
-                .map_err(|error| PostgresError::User(format!("cannot look up uid {owner}: {error}")))?
+                .map_err(|error| {
+                    PostgresError::User(format!("cannot look up uid {owner}: {error}"))
+                })?
                 .ok_or_else(|| {
                     PostgresError::User(format!(
                         "{} belongs to uid {owner}, which has no account on this machine",
@@ -102,7 +104,8 @@ impl ServerUser {
     /// True when `path` already belongs to this user (always, when not switching).
     pub fn owns(&self, path: &Path) -> Result<bool, PostgresError> {
         let metadata = fs::symlink_metadata(path)?;
-        Ok(!self.switch || (metadata.uid() == self.uid.as_raw() && metadata.gid() == self.gid.as_raw()))
+        Ok(!self.switch
+            || (metadata.uid() == self.uid.as_raw() && metadata.gid() == self.gid.as_raw()))
     }
 
     /// Makes `path` itself (not its contents) belong to this user.
@@ -193,7 +196,10 @@ fn root_runtime_dir(data_dir: &Path) -> Result<PathBuf, PostgresError> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     data_dir.hash(&mut hasher);
     let name = format!("{:016x}", hasher.finish());
-    for base in [PathBuf::from("/run/soloist"), std::env::temp_dir().join("soloist-root")] {
+    for base in [
+        PathBuf::from("/run/soloist"),
+        std::env::temp_dir().join("soloist-root"),
+    ] {
         if private_root_dir(&base).is_ok() {
             let dir = base.join(&name);
             private_root_dir(&dir)?;
@@ -213,7 +219,10 @@ fn private_root_dir(dir: &Path) -> Result<(), PostgresError> {
     }
     let metadata = fs::symlink_metadata(dir)?;
     if !metadata.is_dir() || metadata.uid() != 0 {
-        return Err(PostgresError::User(format!("{} is not a directory owned by root", dir.display())));
+        return Err(PostgresError::User(format!(
+            "{} is not a directory owned by root",
+            dir.display()
+        )));
     }
     fs::set_permissions(dir, fs::Permissions::from_mode(0o755))?;
     Ok(())
@@ -237,10 +246,11 @@ fn lookup_or_create(name: &str) -> Result<User, PostgresError> {
         Err(error) => error.to_string(),
     };
     tracing::warn!(user = name, %reason, "cannot create the system user; PostgreSQL will run as nobody");
-    User::from_name("nobody")
-        .ok()
-        .flatten()
-        .ok_or_else(|| PostgresError::User(format!("cannot create the system user {name:?} ({reason}) and there is no nobody user")))
+    User::from_name("nobody").ok().flatten().ok_or_else(|| {
+        PostgresError::User(format!(
+            "cannot create the system user {name:?} ({reason}) and there is no nobody user"
+        ))
+    })
 }
 
 fn shell_quote(value: &str) -> String {

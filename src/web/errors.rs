@@ -28,15 +28,36 @@ pub struct ErrorPage {
 /// The page for `status`, with a heading and message fit for visitors.
 pub fn error_page(status: StatusCode) -> HttpResponse {
     let (heading, message) = match status.as_u16() {
-        400 => ("Bad request", "The request could not be understood. Check what you entered and try again."),
+        400 => (
+            "Bad request",
+            "The request could not be understood. Check what you entered and try again.",
+        ),
         403 => ("Not allowed", "You do not have access to this page."),
-        404 => ("Page not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
+        404 => (
+            "Page not found",
+            "There is nothing at this address. It may have moved, or the link may be mistyped.",
+        ),
         405 => ("Method not allowed", "This page cannot be used that way."),
-        408 => ("Request timed out", "The request took too long to arrive. Please try again."),
-        413 => ("Too large", "What you sent is larger than this site accepts."),
-        429 => ("Too many requests", "Please wait a moment before trying again."),
-        503 => ("Temporarily unavailable", "The site cannot reach its database right now. Please try again in a moment."),
-        code if code >= 500 => ("Something went wrong", "The error has been logged. Please try again in a moment."),
+        408 => (
+            "Request timed out",
+            "The request took too long to arrive. Please try again.",
+        ),
+        413 => (
+            "Too large",
+            "What you sent is larger than this site accepts.",
+        ),
+        429 => (
+            "Too many requests",
+            "Please wait a moment before trying again.",
+        ),
+        503 => (
+            "Temporarily unavailable",
+            "The site cannot reach its database right now. Please try again in a moment.",
+        ),
+        code if code >= 500 => (
+            "Something went wrong",
+            "The error has been logged. Please try again in a moment.",
+        ),
         _ => ("Request failed", "The request could not be completed."),
     };
     let page = ErrorPage {
@@ -71,10 +92,17 @@ pub fn render_error_page<B: MessageBody + 'static>(
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
     let error = response.response().error().map(ToString::to_string);
-    let empty = matches!(response.response().body().size(), actix_web::body::BodySize::None | actix_web::body::BodySize::Sized(0));
-    let replace = (status.is_client_error() || status.is_server_error()) && !is_html && (error.is_some() || empty);
+    let empty = matches!(
+        response.response().body().size(),
+        actix_web::body::BodySize::None | actix_web::body::BodySize::Sized(0)
+    );
+    let replace = (status.is_client_error() || status.is_server_error())
+        && !is_html
+        && (error.is_some() || empty);
     if !replace {
-        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
     }
     if status.is_server_error() {
         tracing::error!(error = error.as_deref().unwrap_or(""), %status, "request failed");
@@ -82,10 +110,13 @@ pub fn render_error_page<B: MessageBody + 'static>(
     let (request, original) = response.into_parts();
     let mut page = error_page(status);
     for (name, value) in original.headers() {
-        if name == header::RETRY_AFTER || name == header::ALLOW || name == header::WWW_AUTHENTICATE {
+        if name == header::RETRY_AFTER || name == header::ALLOW || name == header::WWW_AUTHENTICATE
+        {
             page.headers_mut().insert(name.clone(), value.clone());
         }
     }
     let page: HttpResponse<BoxBody> = page;
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, page).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, page).map_into_right_body(),
+    ))
 }

@@ -7,7 +7,9 @@ pub mod pages;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlers, NormalizePath, TrailingSlash};
+use actix_web::middleware::{
+    Compress, DefaultHeaders, ErrorHandlers, NormalizePath, TrailingSlash,
+};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use deadpool_postgres::Pool;
 
@@ -70,7 +72,10 @@ fn security_headers() -> DefaultHeaders {
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
 

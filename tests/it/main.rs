@@ -1,0 +1,14 @@
+//! Integration tests against the real embedded PostgreSQL: one server for the
+//! whole test binary, a fresh database per test; process tests run the real
+//! `soloist` binary on data directories of their own.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code fails loudly by design"
+)]
+
+mod lifecycle;
+mod schema;
+mod support;
+mod web;

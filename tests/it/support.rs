@@ -1,0 +1,410 @@
+//! Shared test fixtures: the one embedded server, fresh databases, a running
+//! app, and the `soloist` binary as a child process.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use soloist::app::{Soloist, StartOptions};
+use soloist::config::{Config, Overrides};
+use soloist::postgres::{Credentials, DataDir, EmbeddedOptions, EmbeddedPostgres, Quiet};
+
+/// The `soloist` binary Cargo built for these tests.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_soloist");
+
+/// The server shared by every test of this binary, and the template
+/// database (migrated once) that fresh test databases copy.
+pub struct Shared {
+    pub credentials: Credentials,
+    pub data_dir: DataDir,
+    _runtime: tokio::runtime::Runtime,
+    _server: EmbeddedPostgres,
+}
+
+const TEMPLATE: &str = "soloist_template";
+
+/// Starts the shared server on first use. A watchdog stops it and removes
+/// its directory when the test process exits (statics are never dropped).
+pub fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    // Built on a thread of its own: tests call this from inside their runtime.
+    SHARED.get_or_init(|| std::thread::spawn(start_shared).join().unwrap())
+}
+
+fn start_shared() -> Shared {
+    {
+        let dir = test_root().join("shared");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let options = EmbeddedOptions {
+            data_dir: dir.clone(),
+            postgres_dir: None,
+            system_user: "soloist".to_owned(),
+            runner: PathBuf::from(BINARY),
+        };
+        let server = runtime
+            .block_on(EmbeddedPostgres::start(&options, &Quiet))
+            .unwrap();
+        let credentials = server.credentials().clone();
+        let data_dir = server.data_dir().clone();
+        runtime.block_on(async {
+            server.create_database(TEMPLATE).await.unwrap();
+            let mut client = soloist::db::connect(&server.connect_config(TEMPLATE))
+                .await
+                .unwrap();
+            soloist::db::migrate(&mut client).await.unwrap();
+        });
+        Shared {
+            credentials,
+            data_dir,
+            _runtime: runtime,
+            _server: server,
+        }
+    }
+}
+
+/// The directory that holds every data dir of this test process. A watchdog
+/// stops the servers in it and removes it when the process exits (statics
+/// are never dropped, and a failed test leaves its server running).
+#[expect(
+    clippy::zombie_processes,
+    reason = "the watchdog must outlive this process"
+)]
+fn test_root() -> &'static Path {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = tempfile::Builder::new().prefix("slt-").tempdir_in("/tmp").unwrap().keep();
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.3; done; \
+             in_root() {{ for p in /proc/[0-9]*; do case \"$(readlink $p/cwd 2>/dev/null)\" in '{root}'/*) echo ${{p#/proc/}};; esac; done; }}; \
+             for p in $(in_root); do kill -INT $p 2>/dev/null; done; \
+             for i in $(seq 50); do [ -z \"$(in_root)\" ] && break; sleep 0.1; done; \
+             for p in $(in_root); do kill -KILL $p 2>/dev/null; done; \
+             sleep 0.2; rm -rf '{root}'",
+            pid = std::process::id(),
+            root = root.display()
+        );
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        root
+    })
+}
+
+/// A fresh database for one test.
+pub struct TestDb {
+    pub name: String,
+    pub config: tokio_postgres::Config,
+}
+
+impl TestDb {
+    /// A libpq key/value connection string for it.
+    pub fn url(&self) -> String {
+        let shared = shared();
+        format!(
+            "host={} port=5432 user={} password={} dbname={}",
+            shared.data_dir.socket_dir().display(),
+            shared.credentials.user,
+            shared.credentials.password,
+            self.name
+        )
+    }
+
+    /// A pool of a few connections to it.
+    pub fn pool(&self) -> deadpool_postgres::Pool {
+        soloist::db::pool(self.config.clone(), 4).unwrap()
+    }
+}
+
+/// A fresh, migrated database (a copy of the template).
+pub async fn migrated_db() -> TestDb {
+    fresh_db(Some(TEMPLATE)).await
+}
+
+/// A fresh, empty database.
+pub async fn empty_db() -> TestDb {
+    fresh_db(None).await
+}
+
+async fn fresh_db(template: Option<&str>) -> TestDb {
+    let shared = shared();
+    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let admin = soloist::db::connect(
+        &shared
+            .credentials
+            .connect_config(&shared.data_dir, "postgres"),
+    )
+    .await
+    .unwrap();
+    let sql = match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    // Copies of one template cannot start while another copy is being made.
+    let mut attempts = 0;
+    loop {
+        match admin.batch_execute(&sql).await {
+            Ok(()) => break,
+            Err(error)
+                if attempts < 50
+                    && error
+                        .to_string()
+                        .contains("is being accessed by other users") =>
+            {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("creating {name}: {error}"),
+        }
+    }
+    TestDb {
+        config: shared.credentials.connect_config(&shared.data_dir, &name),
+        name,
+    }
+}
+
+/// A Soloist serving a fresh database on a random port.
+pub struct TestApp {
+    pub soloist: Soloist,
+    pub db: TestDb,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+/// Starts the real app (`Soloist::start`) on a fresh migrated database.
+pub async fn spawn_app() -> TestApp {
+    let db = migrated_db().await;
+    let config = Config::resolve(Overrides {
+        database_url: Some(db.url()),
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        workers: Some(1),
+        pool_size: Some(4),
+        ..Overrides::default()
+    })
+    .unwrap();
+    let soloist = Soloist::start(
+        &config,
+        StartOptions {
+            runner: PathBuf::from(BINARY),
+            progress: &Quiet,
+        },
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}", soloist.addr);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        soloist,
+        db,
+        url,
+        http,
+    }
+}
+
+/// A `soloist` child process with its output collected.
+pub struct Running {
+    pub child: Child,
+    pub output: Arc<Mutex<String>>,
+}
+
+impl Running {
+    /// Everything it printed so far (stdout and stderr).
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Sends `signal` and waits for the exit status.
+    pub fn signal_and_wait(
+        mut self,
+        signal: nix::sys::signal::Signal,
+    ) -> (std::process::ExitStatus, String) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
+        let status = wait_with_timeout(&mut self.child, Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(50));
+        (status, self.output())
+    }
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "soloist did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A short-pathed directory for a data dir (unix socket paths are short).
+pub fn scratch_dir() -> PathBuf {
+    tempfile::Builder::new()
+        .prefix("d")
+        .tempdir_in(test_root())
+        .unwrap()
+        .keep()
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `soloist` with `args`, output captured, environment cleared of Soloist
+/// variables so the developer's settings do not leak in.
+pub fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("CI", "true");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SOLOIST_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Starts `soloist serve` on `data_dir` and waits until /healthz answers 200.
+pub fn serve(data_dir: &Path, port: u16) -> Running {
+    let running = spawn(command(&[
+        "serve",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]));
+    wait_healthy(&running, port);
+    running
+}
+
+/// Starts a command with its output collected in the background.
+pub fn spawn(mut command: Command) -> Running {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let output = Arc::new(Mutex::new(String::new()));
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let output = output.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                let mut output = output.lock().unwrap();
+                output.push_str(&line);
+                output.push('\n');
+            }
+        });
+    }
+    Running { child, output }
+}
+
+/// Polls /healthz until it answers 200 (or the process dies).
+pub fn wait_healthy(running: &Running, port: u16) {
+    let start = Instant::now();
+    loop {
+        if http_status(port, "/healthz") == Some(200) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "soloist did not become healthy:\n{}",
+            running.output()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// The status of a plain HTTP GET, or None when nothing answers.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Live processes whose working directory is `dir` (a server's pgdata).
+pub fn processes_in(dir: &Path) -> Vec<i32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == dir)
+                && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                    !stat
+                        .rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
+        })
+        .collect()
+}
+
+/// The real user id of a process.
+pub fn uid_of(pid: i32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("Uid:"))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Runs one SQL statement on the data dir's embedded database through the
+/// URL `soloist db url` prints, returning the first column of each row.
+pub async fn query_data_dir(data_dir: &Path, sql: &str) -> Vec<String> {
+    let root = std::fs::canonicalize(data_dir).unwrap();
+    let data_dir = DataDir { root };
+    let credentials = Credentials::load(&data_dir).unwrap().unwrap();
+    let client = soloist::db::connect(&credentials.connect_config(&data_dir, "soloist"))
+        .await
+        .unwrap();
+    client
+        .simple_query(sql)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => {
+                Some(row.get(0).unwrap_or("").to_owned())
+            }
+            _ => None,
+        })
+        .collect()
+}
