@@ -10,7 +10,9 @@ use deadpool_postgres::Pool;
 
 use crate::config::Config;
 use crate::db::{self, DbError};
-use crate::postgres::{DATABASE_NAME, EmbeddedOptions, EmbeddedPostgres, PostgresError, Progress};
+use crate::postgres::{
+    DATABASE_NAME, EmbeddedOptions, EmbeddedPostgres, PostgresError, Progress, Step,
+};
 use crate::web::{self, Site};
 
 /// Why Soloist could not start.
@@ -122,7 +124,7 @@ impl Soloist {
         let listener = bind(config.listen)?;
         let addr = listener.local_addr()?;
         let database = Database::open(config, options.runner, options.progress).await?;
-        match Self::serve(config, listener, addr, database).await {
+        match Self::serve(config, listener, addr, database, options.progress).await {
             Ok(soloist) => Ok(soloist),
             Err((error, database)) => {
                 if let Err(stop_error) = database.close().await {
@@ -138,11 +140,14 @@ impl Soloist {
         listener: TcpListener,
         addr: SocketAddr,
         database: Database,
+        progress: &dyn Progress,
     ) -> Result<Self, (StartError, Database)> {
         let pool = match db::pool(database.connect_config(), config.pool_size) {
             Ok(pool) => pool,
             Err(error) => return Err((error.into(), database)),
         };
+        let migrating = std::time::Instant::now();
+        progress.begin(Step::Migrate);
         let prepared = async {
             let mut client = db::connect(&database.connect_config()).await?;
             let report = db::migrate(&mut client).await?;
@@ -154,6 +159,7 @@ impl Soloist {
             Ok(prepared) => prepared,
             Err(error) => return Err((error.into(), database)),
         };
+        progress.end(Step::Migrate, migrating.elapsed());
         let site = Site {
             database: match &database {
                 Database::Embedded(server) => {

@@ -133,15 +133,26 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-/// Prints the slow steps of a boot with their duration.
-struct ConsoleProgress;
+/// Prints the slow steps of a boot with their duration: on a terminal, the
+/// step shows while it runs; in a log, one line when it is done.
+struct ConsoleProgress {
+    terminal: bool,
+}
 
 impl Progress for ConsoleProgress {
     fn begin(&self, step: Step) {
-        eprintln!("  - {} ...", step.describe());
+        if self.terminal {
+            use std::io::Write;
+            eprint!("  {} ... ", step.describe());
+            std::io::stderr().flush().ok();
+        }
     }
     fn end(&self, step: Step, elapsed: Duration) {
-        eprintln!("    {} done in {}", step.describe(), human(elapsed));
+        if self.terminal {
+            eprintln!("done ({})", human(elapsed));
+        } else {
+            eprintln!("  {}: done in {}", step.describe(), human(elapsed));
+        }
     }
 }
 
@@ -190,11 +201,14 @@ async fn serve(config: &Config, open_browser: bool) -> anyhow::Result<ExitCode> 
         Some(_) => eprintln!("  Database: external PostgreSQL (DATABASE_URL)"),
         None => eprintln!("  Data directory: {}", config.data_dir.display()),
     }
+    let progress = ConsoleProgress {
+        terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
     let boot = Soloist::start(
         config,
         StartOptions {
             runner: runner()?,
-            progress: &ConsoleProgress,
+            progress: &progress,
         },
     );
     tokio::pin!(boot);

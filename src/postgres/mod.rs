@@ -95,6 +95,8 @@ pub enum Step {
     Start,
     /// Recovering from a server left by a killed Soloist.
     Recover,
+    /// Applying database migrations.
+    Migrate,
 }
 
 impl Step {
@@ -105,6 +107,7 @@ impl Step {
             Self::InitDb => "Creating the database cluster (first run)",
             Self::Start => "Starting PostgreSQL",
             Self::Recover => "Stopping a PostgreSQL left by an earlier run",
+            Self::Migrate => "Migrating the database",
         }
     }
 }

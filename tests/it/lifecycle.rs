@@ -419,3 +419,114 @@ async fn flags_win_over_environment_variables() {
     assert!(!env_dir.join("pgdata").exists());
     running.signal_and_wait(Signal::SIGTERM);
 }
+
+/// Zombie children of `parent` (host pids).
+fn zombies_of(parent: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            fields.first() == Some(&"Z")
+                && fields.get(1).and_then(|ppid| ppid.parse::<i32>().ok()) == Some(parent)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn as_pid_1_soloist_reaps_dead_postgres_processes_and_the_next_start_recovers() {
+    if !nix::unistd::Uid::effective().is_root()
+        || std::process::Command::new("unshare")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        eprintln!("skipped: needs root and unshare to make soloist PID 1 of a namespace");
+        return;
+    }
+    let dir = scratch_dir();
+    let port = free_port();
+    let mut namespaced = std::process::Command::new("unshare");
+    namespaced
+        .args(["--pid", "--fork", "--kill-child", "--mount-proc"])
+        .arg(crate::support::BINARY)
+        .args([
+            "serve",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("CI", "true");
+    let running = spawn(namespaced);
+    wait_healthy(&running, port);
+    query_data_dir(
+        &dir,
+        "INSERT INTO tags (name, slug) VALUES ('pid1', 'pid1')",
+    )
+    .await;
+
+    // The postmaster is a child of soloist (PID 1 inside, re-parented from pg_ctl).
+    let postmaster: i32 = std::fs::read_to_string(dir.join("pgdata/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let host_postmaster = processes_in(&dir.join("pgdata"))
+        .into_iter()
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .lines()
+                .any(|line| {
+                    line.starts_with("NSpid:")
+                        && line.split_whitespace().last() == Some(&postmaster.to_string())
+                })
+        })
+        .expect("the postmaster, seen from the host");
+    let soloist_pid: i32 = std::fs::read_to_string(format!("/proc/{host_postmaster}/stat"))
+        .unwrap()
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(host_postmaster), Signal::SIGKILL).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let left = zombies_of(soloist_pid);
+        let alive = processes_in(&dir.join("pgdata"));
+        if left.is_empty() && alive.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "zombies {left:?}, alive {alive:?} under PID 1"
+        );
+    }
+    running.signal_and_wait(Signal::SIGKILL);
+
+    let running = serve(&dir, port);
+    assert_eq!(
+        query_data_dir(&dir, "SELECT name FROM tags").await,
+        ["pid1"]
+    );
+    let (status, _) = running.signal_and_wait(Signal::SIGTERM);
+    assert_eq!(status.code(), Some(0));
+}
