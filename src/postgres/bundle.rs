@@ -70,11 +70,8 @@ pub fn unpack_bundled(pg_root: &Path) -> Result<Installation, PostgresError> {
         if partial.exists() {
             fs::remove_dir_all(&partial)?;
         }
-        let decoder = zstd::Decoder::new(BUNDLE)?;
-        let mut archive = tar::Archive::new(decoder);
-        archive.set_preserve_permissions(true);
-        archive.unpack(&partial)?;
-        fs::File::create(partial.join(COMPLETE_MARKER))?.sync_all()?;
+        unpack_into(&partial)?;
+        fs::File::create(partial.join(COMPLETE_MARKER))?;
         if root.exists() {
             fs::remove_dir_all(&root)?;
         }
@@ -82,6 +79,65 @@ pub fn unpack_bundled(pg_root: &Path) -> Result<Installation, PostgresError> {
     }
     installation.check()?;
     Ok(installation)
+}
+
+/// Decodes the bundle in memory, then writes its files from two threads:
+/// creating ~800 files dominates the first boot on slow disks.
+fn unpack_into(target: &Path) -> Result<(), PostgresError> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let mut archive = tar::Archive::new(zstd::Decoder::new(BUNDLE)?);
+    let mut files = Vec::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        if path.is_absolute()
+            || path
+                .components()
+                .any(|part| matches!(part, std::path::Component::ParentDir))
+        {
+            return Err(PostgresError::Installation(format!(
+                "unsafe path {} in the bundle",
+                path.display()
+            )));
+        }
+        let mode = entry.header().mode()? & 0o755;
+        let mut data = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+        entry.read_to_end(&mut data)?;
+        files.push((target.join(path), mode, data));
+    }
+    let mut directories: Vec<&Path> = files
+        .iter()
+        .filter_map(|(path, ..)| path.parent())
+        .collect();
+    directories.sort();
+    directories.dedup();
+    for directory in directories {
+        fs::create_dir_all(directory)?;
+    }
+    let write = |chunk: &[(PathBuf, u32, Vec<u8>)]| -> io::Result<()> {
+        for (path, mode, data) in chunk {
+            use std::io::Write;
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(*mode)
+                .open(path)?
+                .write_all(data)?;
+        }
+        Ok(())
+    };
+    let (first, second) = files.split_at(files.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| write(second));
+        let mine = write(first);
+        let theirs = other
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("unpacking thread panicked")));
+        mine.and(theirs)
+    })?;
+    Ok(())
 }
 
 /// Removes interrupted unpacks and bundles of other Soloist builds: they are

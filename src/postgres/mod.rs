@@ -505,6 +505,12 @@ fn server_configuration() -> HashMap<String, String> {
         // Unix socket only: no TCP listener at all.
         ("listen_addresses", "''"),
         ("unix_socket_permissions", "0700"),
+        // Small-machine process set: synchronous I/O instead of three I/O
+        // worker processes (PostgreSQL 18's default), and no logical
+        // replication launcher (an embedded server is never a publisher's
+        // subscriber).
+        ("io_method", "sync"),
+        ("max_logical_replication_workers", "0"),
         // Server logs rotate daily inside pgdata/log and keep a week.
         ("logging_collector", "on"),
         ("log_directory", "log"),
@@ -593,6 +599,10 @@ fn init_cluster(
     if installation.major >= 17 {
         command.args(["--locale-provider=builtin", "--builtin-locale=C.UTF-8"]);
     }
+    // Bootstrap without per-file fsyncs, then make the whole cluster durable
+    // with one syncfs (initdb --sync-only) before it is renamed into place:
+    // as durable as initdb's default, in about half the time.
+    command.arg("--no-sync");
     let output = command.output();
     fs::remove_file(&pwfile).ok();
     let output = output?;
@@ -602,6 +612,25 @@ fn init_cluster(
             String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         ));
     }
+    let sync = |method: Option<&str>| {
+        let mut sync = user.command(&installation.program("initdb"));
+        sync.arg("--pgdata").arg(&partial).arg("--sync-only");
+        if let Some(method) = method {
+            sync.arg(format!("--sync-method={method}"));
+        }
+        sync.current_dir(&data_dir.root).output()
+    };
+    let synced = match sync(Some("syncfs")) {
+        Ok(output) if output.status.success() => output,
+        _ => sync(None)?,
+    };
+    if !synced.status.success() {
+        fs::remove_dir_all(&partial).ok();
+        return Err(PostgresError::InitDb(
+            String::from_utf8_lossy(&synced.stderr).trim().to_owned(),
+        ));
+    }
     fs::rename(&partial, &pgdata)?;
+    fs::File::open(&data_dir.root)?.sync_all()?;
     Ok(())
 }
