@@ -38,6 +38,9 @@ pub enum StartError {
     /// The HTTP server failed.
     #[error("HTTP server: {0}")]
     Io(#[from] std::io::Error),
+    /// A part of the application could not be set up.
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// Where the database lives.
@@ -177,7 +180,23 @@ impl Soloist {
             Some(url) => url.clone(),
             None => format!("http://{addr}"),
         };
-        let server = match web::server(listener, pool.clone(), site, config.workers) {
+        let hasher = match crate::accounts::secrets::PasswordHasherPool::new(
+            std::thread::available_parallelism().map_or(2, usize::from),
+        ) {
+            Ok(hasher) => hasher,
+            Err(error) => return Err((StartError::Setup(error.to_string()), database)),
+        };
+        let mailer = match crate::mail::Mailer::new(
+            config.smtp_url.as_deref(),
+            &config.mail_from,
+            pool.clone(),
+        ) {
+            Ok(mailer) => mailer,
+            Err(error) => return Err((StartError::Setup(error.to_string()), database)),
+        };
+        tracing::info!(mail = mailer.describe(), "outgoing mail");
+        let state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
+        let server = match web::server(listener, state, config.workers) {
             Ok(server) => server,
             Err(error) => return Err((error.into(), database)),
         };

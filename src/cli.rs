@@ -47,11 +47,33 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Open the bundled psql on Soloist's database.
     Psql {
         /// Arguments passed on to psql (after `--`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Make an administrator: promote an existing account, or create one.
+    Create {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        /// The name of a new account.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// Read a password from standard input (needed for a new account;
+        /// replaces the password of an existing one).
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -99,6 +121,14 @@ pub fn main() -> ExitCode {
                 command: DbCommand::Url,
             }) => db_url(&config),
             Some(Command::Psql { args }) => psql(&config, &args).await,
+            Some(Command::Admin {
+                command:
+                    AdminCommand::Create {
+                        email,
+                        name,
+                        password_stdin,
+                    },
+            }) => admin_create(&config, &email, &name, password_stdin).await,
         }
     });
     match result {
@@ -321,6 +351,51 @@ async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
             println!("Applied {migration}");
         }
         println!("Schema version {}.", report.version);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_create(
+    config: &Config,
+    email: &str,
+    name: &str,
+    password_stdin: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::accounts::admin::{AdminOutcome, create_admin};
+    use crate::accounts::pages::{parse_email, parse_name};
+    use crate::accounts::secrets::{Password, PasswordHasherPool};
+
+    let email = parse_email(email).map_err(anyhow::Error::msg)?;
+    let name = parse_name(name).map_err(anyhow::Error::msg)?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let text = line.trim_end_matches(['\n', '\r']);
+        Some(Password::new(text, &[&email, &name]).map_err(|error| anyhow::anyhow!("{error}"))?)
+    } else {
+        None
+    };
+    let (connect, database) = open_for_command(config).await?;
+    let result = async {
+        let mut client = crate::db::connect(&connect).await?;
+        crate::db::migrate(&mut client).await?;
+        let pool = crate::db::pool(connect.clone(), 1)?;
+        let hasher = PasswordHasherPool::new(1).map_err(|error| anyhow::anyhow!("{error}"))?;
+        create_admin(&pool, &hasher, &email, &name, password.as_ref())
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))
+    }
+    .await;
+    if let Some(database) = database {
+        database.close().await?;
+    }
+    let (user, outcome) = result?;
+    match outcome {
+        AdminOutcome::Created => {
+            println!("Created the administrator {} ({}).", user.email, user.id)
+        }
+        AdminOutcome::Promoted => println!("{} is now an administrator.", user.email),
+        AdminOutcome::AlreadyAdmin => println!("{} was already an administrator.", user.email),
     }
     Ok(ExitCode::SUCCESS)
 }

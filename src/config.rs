@@ -59,6 +59,18 @@ pub struct Overrides {
     /// Log format.
     #[arg(long, env = "SOLOIST_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// The SMTP server for outgoing mail (smtp://user:pass@host:587?tls=required, smtps://host:465).
+    #[arg(
+        long,
+        env = "SOLOIST_SMTP_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The From address of outgoing mail.
+    #[arg(long, env = "SOLOIST_MAIL_FROM", global = true, value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
 }
 
 impl Overrides {
@@ -74,6 +86,8 @@ impl Overrides {
             pool_size: self.pool_size.or(lower.pool_size),
             workers: self.workers.or(lower.workers),
             log_format: self.log_format.or(lower.log_format),
+            smtp_url: self.smtp_url.or(lower.smtp_url),
+            mail_from: self.mail_from.or(lower.mail_from),
         }
     }
 }
@@ -99,6 +113,10 @@ pub struct Config {
     pub workers: usize,
     /// Log format.
     pub log_format: LogFormat,
+    /// The SMTP server; none means the development outbox.
+    pub smtp_url: Option<String>,
+    /// The From address of outgoing mail.
+    pub mail_from: String,
 }
 
 /// A configuration that cannot be used.
@@ -162,6 +180,10 @@ impl Config {
             pool_size: values.pool_size.unwrap_or((cores * 4).clamp(4, 32)),
             workers: values.workers.unwrap_or(cores),
             log_format: values.log_format.unwrap_or_default(),
+            smtp_url: values.smtp_url.filter(|url| !url.trim().is_empty()),
+            mail_from: values
+                .mail_from
+                .unwrap_or_else(|| "Soloist <no-reply@localhost>".to_owned()),
         };
         if config.pool_size == 0 || config.workers == 0 {
             return Err(ConfigError::Invalid(

@@ -12,5 +12,6 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod ids;
+pub mod mail;
 pub mod postgres;
 pub mod web;

@@ -1,5 +1,8 @@
 //! Accounts: users, profiles, OAuth accounts, sessions, verification tokens
-//! (the seed's users.ts and auth.ts).
+//! (the seed's users.ts and auth.ts), and the pages that sign people in.
 
+pub mod admin;
 pub mod model;
+pub mod pages;
+pub mod secrets;
 pub mod store;

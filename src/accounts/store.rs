@@ -9,8 +9,8 @@ use tokio_postgres::Row;
 use crate::db::{StoreError, from_json, required};
 
 use super::model::{
-    Account, NewAccount, NewUser, Profile, Session, User, UserId, UserWithDetails,
-    VerificationToken, VerificationTokenType,
+    Account, NewAccount, NewUser, Profile, Role, Session, SessionId, Theme, User, UserId,
+    UserWithDetails, VerificationToken, VerificationTokenType,
 };
 
 const INSERT_USER: &str = "INSERT INTO users (email, name, role) VALUES (lower($1), $2, $3) \
@@ -274,4 +274,368 @@ pub async fn user_with_details(
         subscription: from_json(&row, "subscription")?,
         posts: from_json(&row, "posts")?.unwrap_or_default(),
     }))
+}
+
+// ---- sign-in: credentials, sessions, tokens, profiles ----
+
+const CREDENTIALS_BY_EMAIL: &str = "SELECT to_jsonb(u) AS user_json, a.password_hash FROM users u \
+     LEFT JOIN accounts a ON a.user_id = u.id AND a.provider = 'credentials' WHERE u.email = lower($1)";
+const CREDENTIALS_OF: &str =
+    "SELECT password_hash FROM accounts WHERE user_id = $1 AND provider = 'credentials'";
+const SET_PASSWORD: &str = "INSERT INTO accounts (user_id, provider, provider_account_id, type, password_hash) \
+     VALUES ($1::uuid, 'credentials', ($1::uuid)::text, 'credentials', $2) \
+     ON CONFLICT (provider, provider_account_id) DO UPDATE SET password_hash = excluded.password_hash \
+     RETURNING (xmax = 0) AS created";
+const INSERT_USER_IF_NEW: &str = "INSERT INTO users (email, name, role, email_verified) VALUES (lower($1), $2, $3, $4) \
+     ON CONFLICT (email) DO NOTHING \
+     RETURNING id, email, name, avatar_url, role, email_verified, is_active, last_login_at, created_at, updated_at";
+const SESSION_USER: &str = "SELECT s.id AS session_id, s.last_seen_at < now() - interval '1 minute' AS stale, \
+            to_jsonb(u) AS user_json, p.theme, p.timezone \
+       FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN user_profiles p ON p.user_id = u.id \
+      WHERE s.token = $1 AND s.is_active AND s.expires_at > now() \
+        AND s.last_seen_at > now() - make_interval(secs => $2) AND u.is_active";
+const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = now() WHERE id = $1";
+const END_SESSION: &str = "UPDATE sessions SET is_active = false WHERE id = $1 AND user_id = $2 AND is_active \
+     RETURNING id";
+const END_OTHER_SESSIONS: &str = "UPDATE sessions SET is_active = false \
+     WHERE user_id = $1 AND is_active AND id IS DISTINCT FROM $2 RETURNING id";
+const ACTIVE_SESSIONS_OF: &str = "SELECT id, user_id, token, expires_at, ip_address, user_agent, is_active, created_at, \
+     last_seen_at FROM sessions WHERE user_id = $1 AND is_active AND expires_at > now() \
+     ORDER BY last_seen_at DESC";
+const MARK_LOGIN: &str = "UPDATE users SET last_login_at = now() WHERE id = $1";
+const REDEEM_TOKEN: &str = "UPDATE verification_tokens SET used_at = now() \
+     WHERE token = $1 AND type = $2 AND used_at IS NULL AND expires_at > now() RETURNING email, user_id";
+const PEEK_TOKEN: &str = "SELECT email FROM verification_tokens \
+     WHERE token = $1 AND type = $2 AND used_at IS NULL AND expires_at > now()";
+const INSERT_TOKEN_FOR_USER: &str = "INSERT INTO verification_tokens (email, token, type, expires_at, user_id) \
+     VALUES (lower($1), $2, $3, $4, $5) RETURNING id";
+const MARK_VERIFIED: &str = "UPDATE users SET email_verified = true WHERE email = lower($1) AND NOT email_verified \
+     RETURNING id";
+const CHANGE_EMAIL: &str = "UPDATE users SET email = lower($2), email_verified = true WHERE id = $1 \
+     RETURNING (SELECT email FROM users WHERE id = $1) AS old_email";
+const UPDATE_PROFILE: &str = "UPDATE user_profiles SET bio = $2, website = $3, location = $4, timezone = $5, \
+     language = $6, theme = $7, notifications_enabled = $8 WHERE user_id = $1 \
+     RETURNING to_jsonb(user_profiles.*) AS profile";
+const UPDATE_USER_CARD: &str = "UPDATE users SET name = $2, avatar_url = $3 WHERE id = $1";
+const ADMIN_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND is_active)";
+const SET_ROLE: &str = "UPDATE users SET role = $2 WHERE id = $1";
+const IS_TIMEZONE: &str = "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)";
+
+/// Statements added for sign-in, for the test that prepares them all.
+pub const SIGN_IN_STATEMENTS: &[&str] = &[
+    CREDENTIALS_BY_EMAIL,
+    CREDENTIALS_OF,
+    SET_PASSWORD,
+    INSERT_USER_IF_NEW,
+    SESSION_USER,
+    TOUCH_SESSION,
+    END_SESSION,
+    END_OTHER_SESSIONS,
+    ACTIVE_SESSIONS_OF,
+    MARK_LOGIN,
+    REDEEM_TOKEN,
+    PEEK_TOKEN,
+    INSERT_TOKEN_FOR_USER,
+    MARK_VERIFIED,
+    CHANGE_EMAIL,
+    UPDATE_PROFILE,
+    UPDATE_USER_CARD,
+    ADMIN_EXISTS,
+    SET_ROLE,
+    IS_TIMEZONE,
+];
+
+/// A user and their password hash (if they have a password).
+pub async fn credentials_by_email(
+    client: &impl GenericClient,
+    email: &str,
+) -> Result<Option<(User, Option<String>)>, StoreError> {
+    let statement = client.prepare_cached(CREDENTIALS_BY_EMAIL).await?;
+    match client.query_opt(&statement, &[&email]).await? {
+        Some(row) => Ok(Some((
+            required(from_json(&row, "user_json")?)?,
+            row.try_get("password_hash")?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// A user's password hash.
+pub async fn password_hash_of(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Option<String>, StoreError> {
+    let statement = client.prepare_cached(CREDENTIALS_OF).await?;
+    Ok(client
+        .query_opt(&statement, &[&user_id])
+        .await?
+        .map(|row| row.get(0)))
+}
+
+/// Sets (or first creates) a user's password; true when created.
+pub async fn set_password_hash(
+    client: &impl GenericClient,
+    user_id: UserId,
+    password_hash: &str,
+) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(SET_PASSWORD).await?;
+    Ok(client
+        .query_one(&statement, &[&user_id, &password_hash])
+        .await?
+        .try_get("created")?)
+}
+
+/// Creates a user unless the email is taken (then `None`).
+pub async fn create_user_if_new(
+    client: &impl GenericClient,
+    user: &NewUser,
+    email_verified: bool,
+) -> Result<Option<User>, StoreError> {
+    let statement = client.prepare_cached(INSERT_USER_IF_NEW).await?;
+    client
+        .query_opt(
+            &statement,
+            &[&user.email, &user.name, &user.role, &email_verified],
+        )
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
+/// The user behind a live session token hash.
+#[derive(Clone, Debug)]
+pub struct SessionUser {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its user.
+    pub user: User,
+    /// Their theme.
+    pub theme: Option<Theme>,
+    /// Their time zone.
+    pub timezone: Option<String>,
+}
+
+/// The active user of a live session (not expired, not idle longer than
+/// `idle`); refreshes the session's last activity at most once a minute.
+pub async fn session_user(
+    client: &impl GenericClient,
+    token_hash: &str,
+    idle: std::time::Duration,
+) -> Result<Option<SessionUser>, StoreError> {
+    let statement = client.prepare_cached(SESSION_USER).await?;
+    let idle_seconds = idle.as_secs_f64();
+    let Some(row) = client
+        .query_opt(&statement, &[&token_hash, &idle_seconds])
+        .await?
+    else {
+        return Ok(None);
+    };
+    let session_id: SessionId = row.try_get("session_id")?;
+    if row.try_get::<_, bool>("stale")? {
+        let touch = client.prepare_cached(TOUCH_SESSION).await?;
+        client.execute(&touch, &[&session_id]).await?;
+    }
+    Ok(Some(SessionUser {
+        session_id,
+        user: required(from_json(&row, "user_json")?)?,
+        theme: row.try_get("theme")?,
+        timezone: row.try_get("timezone")?,
+    }))
+}
+
+/// Ends one of the user's sessions; false if it is not theirs or already ended.
+pub async fn end_session(
+    client: &impl GenericClient,
+    user_id: UserId,
+    session_id: SessionId,
+) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(END_SESSION).await?;
+    Ok(client
+        .query_opt(&statement, &[&session_id, &user_id])
+        .await?
+        .is_some())
+}
+
+/// Ends all of the user's sessions but `keep`; returns the ended ids.
+pub async fn end_other_sessions(
+    client: &impl GenericClient,
+    user_id: UserId,
+    keep: Option<SessionId>,
+) -> Result<Vec<SessionId>, StoreError> {
+    let statement = client.prepare_cached(END_OTHER_SESSIONS).await?;
+    Ok(client
+        .query(&statement, &[&user_id, &keep])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect())
+}
+
+/// The user's live sessions with their last activity, most recent first.
+pub async fn active_sessions_of(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<Vec<(Session, OffsetDateTime)>, StoreError> {
+    let statement = client.prepare_cached(ACTIVE_SESSIONS_OF).await?;
+    client
+        .query(&statement, &[&user_id])
+        .await?
+        .iter()
+        .map(|row| Ok((session_from(row)?, row.try_get("last_seen_at")?)))
+        .collect()
+}
+
+/// Records a successful sign-in.
+pub async fn mark_login(client: &impl GenericClient, user_id: UserId) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(MARK_LOGIN).await?;
+    client.execute(&statement, &[&user_id]).await?;
+    Ok(())
+}
+
+/// Uses a token once: marks it used and returns its email (and the user
+/// it was issued for), or `None` if it is unknown, used, expired or of
+/// another type. One statement, so concurrent redemptions get one winner.
+pub async fn redeem_token(
+    client: &impl GenericClient,
+    token_hash: &str,
+    kind: VerificationTokenType,
+) -> Result<Option<(String, Option<UserId>)>, StoreError> {
+    let statement = client.prepare_cached(REDEEM_TOKEN).await?;
+    Ok(client
+        .query_opt(&statement, &[&token_hash, &kind])
+        .await?
+        .map(|row| (row.get(0), row.get(1))))
+}
+
+/// Whether a token is currently redeemable (without using it).
+pub async fn token_is_live(
+    client: &impl GenericClient,
+    token_hash: &str,
+    kind: VerificationTokenType,
+) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(PEEK_TOKEN).await?;
+    Ok(client
+        .query_opt(&statement, &[&token_hash, &kind])
+        .await?
+        .is_some())
+}
+
+/// Records a token, optionally for a given user (email changes).
+pub async fn create_token_for(
+    client: &impl GenericClient,
+    email: &str,
+    token_hash: &str,
+    kind: VerificationTokenType,
+    expires_at: OffsetDateTime,
+    user_id: Option<UserId>,
+) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(INSERT_TOKEN_FOR_USER).await?;
+    client
+        .execute(
+            &statement,
+            &[&email, &token_hash, &kind, &expires_at, &user_id],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Marks an address verified; the user's id if it changed anything.
+pub async fn mark_verified(
+    client: &impl GenericClient,
+    email: &str,
+) -> Result<Option<UserId>, StoreError> {
+    let statement = client.prepare_cached(MARK_VERIFIED).await?;
+    Ok(client
+        .query_opt(&statement, &[&email])
+        .await?
+        .map(|row| row.get(0)))
+}
+
+/// Moves a user to a new (verified) address; returns the old one.
+pub async fn change_email(
+    client: &impl GenericClient,
+    user_id: UserId,
+    email: &str,
+) -> Result<String, StoreError> {
+    let statement = client.prepare_cached(CHANGE_EMAIL).await?;
+    Ok(client
+        .query_one(&statement, &[&user_id, &email])
+        .await?
+        .try_get(0)?)
+}
+
+/// The editable profile fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileUpdate {
+    /// Display name.
+    pub name: String,
+    /// Avatar URL.
+    pub avatar_url: Option<String>,
+    /// About.
+    pub bio: Option<String>,
+    /// Website URL.
+    pub website: Option<String>,
+    /// Where.
+    pub location: Option<String>,
+    /// IANA zone.
+    pub timezone: String,
+    /// Language tag.
+    pub language: String,
+    /// Theme.
+    pub theme: Theme,
+    /// Notification mail.
+    pub notifications: bool,
+}
+
+/// Writes the profile fields (the profile row exists since sign-up).
+pub async fn update_profile(
+    client: &impl GenericClient,
+    user_id: UserId,
+    update: &ProfileUpdate,
+) -> Result<Profile, StoreError> {
+    let card = client.prepare_cached(UPDATE_USER_CARD).await?;
+    client
+        .execute(&card, &[&user_id, &update.name, &update.avatar_url])
+        .await?;
+    let statement = client.prepare_cached(UPDATE_PROFILE).await?;
+    let row = client
+        .query_one(
+            &statement,
+            &[
+                &user_id,
+                &update.bio,
+                &update.website,
+                &update.location,
+                &update.timezone,
+                &update.language,
+                &update.theme,
+                &update.notifications,
+            ],
+        )
+        .await?;
+    required(from_json(&row, "profile")?)
+}
+
+/// Whether an active admin exists.
+pub async fn admin_exists(client: &impl GenericClient) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(ADMIN_EXISTS).await?;
+    Ok(client.query_one(&statement, &[]).await?.get(0))
+}
+
+/// Changes a user's role.
+pub async fn set_role(
+    client: &impl GenericClient,
+    user_id: UserId,
+    role: Role,
+) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(SET_ROLE).await?;
+    client.execute(&statement, &[&user_id, &role]).await?;
+    Ok(())
+}
+
+/// Whether PostgreSQL knows the IANA time zone `name`.
+pub async fn is_timezone(client: &impl GenericClient, name: &str) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(IS_TIMEZONE).await?;
+    Ok(client.query_one(&statement, &[&name]).await?.get(0))
 }

@@ -2,3 +2,59 @@
 
 pub mod model;
 pub mod store;
+
+use crate::accounts::model::UserId;
+use model::NewAuditLog;
+
+/// Who made a change, and from where: every audit row carries it.
+#[derive(Clone, Debug, Default)]
+pub struct Actor {
+    /// The user, or none for the system.
+    pub user_id: Option<UserId>,
+    /// The client address.
+    pub ip: Option<String>,
+    /// The client's browser.
+    pub user_agent: Option<String>,
+}
+
+impl Actor {
+    /// The system (CLI, background work).
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// An audit row by this actor.
+    pub fn entry(
+        &self,
+        action: &str,
+        entity: &str,
+        entity_id: Option<uuid::Uuid>,
+        changes: Option<serde_json::Value>,
+    ) -> NewAuditLog {
+        NewAuditLog {
+            user_id: self.user_id,
+            action: action.to_owned(),
+            entity: entity.to_owned(),
+            entity_id,
+            changes,
+            ip_address: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            metadata: None,
+        }
+    }
+}
+
+/// `{"field": {"before": .., "after": ..}}` for the fields that differ.
+pub fn diff(fields: &[(&str, serde_json::Value, serde_json::Value)]) -> Option<serde_json::Value> {
+    let changed: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .filter(|(_, before, after)| before != after)
+        .map(|(name, before, after)| {
+            (
+                (*name).to_owned(),
+                serde_json::json!({ "before": before, "after": after }),
+            )
+        })
+        .collect();
+    (!changed.is_empty()).then_some(serde_json::Value::Object(changed))
+}

@@ -28,6 +28,9 @@ pub enum DbError {
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migration(#[from] refinery::Error),
+    /// Deleting old rate-limit windows failed.
+    #[error("pruning rate limits: {0}")]
+    Pruning(String),
 }
 
 /// A store function's failure: the database's error, or a row whose JSON

@@ -60,6 +60,11 @@ pub fn error_page(status: StatusCode) -> HttpResponse {
         ),
         _ => ("Request failed", "The request could not be completed."),
     };
+    error_page_with(status, heading, message)
+}
+
+/// An error page with its own heading and message.
+pub fn error_page_with(status: StatusCode, heading: &str, message: &str) -> HttpResponse {
     let page = ErrorPage {
         layout: Layout::new(heading, message),
         status: status.as_u16(),

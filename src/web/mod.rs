@@ -1,8 +1,12 @@
 //! The HTTP side: app assembly, middleware, error pages, static files.
 
 pub mod assets;
+pub mod csrf;
 pub mod errors;
+pub mod failure;
 pub mod pages;
+pub mod rate_limit;
+pub mod visitor;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -24,6 +28,24 @@ pub struct Site {
     pub schema_version: i32,
 }
 
+/// How long sessions live.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    /// Signed out after this long without a request.
+    pub idle: Duration,
+    /// Signed out this long after sign-in, whatever happens.
+    pub absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(7 * 24 * 3600),
+            absolute: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -31,6 +53,57 @@ pub struct AppState {
     pub pool: Pool,
     /// Facts about this installation.
     pub site: Site,
+    /// The site's name in mail.
+    pub site_name: String,
+    /// The public URL (links in mail are built from it, never from Host).
+    pub base_url: String,
+    /// scheme://host[:port] of the base URL, for Origin checks.
+    pub origin: String,
+    /// Cookies get `Secure` (and the session cookie the `__Host-` prefix).
+    pub secure_cookies: bool,
+    /// The session cookie's name.
+    pub session_cookie_name: String,
+    /// Session lifetimes.
+    pub sessions: SessionPolicy,
+    /// Password hashing with a concurrency cap.
+    pub hasher: crate::accounts::secrets::PasswordHasherPool,
+    /// Outgoing mail.
+    pub mailer: crate::mail::Mailer,
+}
+
+impl AppState {
+    /// The state for a site served at `base_url`.
+    pub fn new(
+        pool: Pool,
+        site: Site,
+        base_url: &str,
+        hasher: crate::accounts::secrets::PasswordHasherPool,
+        mailer: crate::mail::Mailer,
+    ) -> Self {
+        let secure_cookies = base_url.starts_with("https://");
+        let origin = base_url
+            .splitn(4, '/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/");
+        Self {
+            pool,
+            site,
+            site_name: "Soloist".to_owned(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            origin,
+            secure_cookies,
+            session_cookie_name: if secure_cookies {
+                "__Host-soloist_session"
+            } else {
+                "soloist_session"
+            }
+            .to_owned(),
+            sessions: SessionPolicy::default(),
+            hasher,
+            mailer,
+        }
+    }
 }
 
 /// The Content-Security-Policy: nothing inline, nothing from elsewhere
@@ -42,17 +115,18 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 /// the caller, which stops the server before stopping PostgreSQL.
 pub fn server(
     listener: TcpListener,
-    pool: Pool,
-    site: Site,
+    state: AppState,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let state = web::Data::new(AppState { pool, site });
+    let hsts = state.secure_cookies;
+    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(Compress::default())
-            .wrap(security_headers())
+            .wrap(actix_web::middleware::from_fn(csrf::guard))
+            .wrap(security_headers(hsts))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(tracing_actix_web::TracingLogger::default())
             .configure(routes)
@@ -66,8 +140,16 @@ pub fn server(
     Ok(server)
 }
 
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+fn security_headers(hsts: bool) -> DefaultHeaders {
+    let headers = if hsts {
+        DefaultHeaders::new().add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add(("Content-Security-Policy", CSP))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
@@ -85,6 +167,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/", web::get().to(pages::home))
         .route("/healthz", web::get().to(healthz))
         .route("/static/{path:.*}", web::get().to(assets::serve))
+        .configure(crate::accounts::pages::routes)
         .default_service(web::to(errors::not_found));
 }
 

@@ -5,6 +5,55 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::AppState;
+use super::failure::PageError;
+use super::visitor::Visitor;
+use crate::accounts::model::Role;
+
+/// A one-line message shown at the top of a page.
+#[derive(Clone, Debug)]
+pub struct Flash {
+    /// success, error, info or warning.
+    pub kind: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Messages that a redirect can ask the next page to show (`?notice=`):
+/// a closed set, so a link cannot put arbitrary text on the page.
+fn notice(code: &str) -> Option<Flash> {
+    let (kind, message) = match code {
+        "signed-out" => ("info", "You are signed out."),
+        "email-verified" => ("success", "Your email address is confirmed."),
+        "verification-sent" => (
+            "info",
+            "We sent a new confirmation link. It works for 24 hours.",
+        ),
+        "password-reset" => (
+            "success",
+            "Your password was changed. Sign in with the new one.",
+        ),
+        "password-changed" => (
+            "success",
+            "Your password was changed and your other sessions were signed out.",
+        ),
+        "profile-saved" => ("success", "Your profile was saved."),
+        "email-change-sent" => (
+            "info",
+            "Check the new address: the change happens when you open the link we sent.",
+        ),
+        "session-ended" => ("success", "That session was signed out."),
+        "sessions-ended" => ("success", "All your other sessions were signed out."),
+        "welcome-admin" => (
+            "success",
+            "Welcome! You are the administrator of this site.",
+        ),
+        _ => return None,
+    };
+    Some(Flash {
+        kind: kind.to_owned(),
+        message: message.to_owned(),
+    })
+}
 
 /// What every page's layout needs.
 #[derive(Clone, Debug)]
@@ -23,6 +72,14 @@ pub struct Layout {
     pub app_name: String,
     /// The running version.
     pub version: String,
+    /// The token the page's forms carry.
+    pub csrf_token: String,
+    /// The signed-in user's name.
+    pub user_name: Option<String>,
+    /// Whether the visitor is an admin.
+    pub is_admin: bool,
+    /// A message at the top of the page.
+    pub flash: Option<Flash>,
 }
 
 impl Layout {
@@ -36,7 +93,37 @@ impl Layout {
             favicon_url: super::assets::url("favicon.svg"),
             app_name: "Soloist".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            csrf_token: String::new(),
+            user_name: None,
+            is_admin: false,
+            flash: None,
         }
+    }
+
+    /// The layout of a page for `visitor`: their theme, name, CSRF token.
+    pub fn for_visitor(
+        visitor: &Visitor,
+        title: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        let mut layout = Self::new(title, description);
+        layout.theme = visitor.theme().as_str().to_owned();
+        layout.csrf_token = visitor.csrf_token.clone();
+        if let Some(signed_in) = &visitor.signed_in {
+            layout.user_name = Some(signed_in.user.name.clone());
+            layout.is_admin = signed_in.user.role == Role::Admin;
+        }
+        layout
+    }
+
+    /// Shows the message a redirect asked for with `?notice=`.
+    pub fn with_notice(mut self, request: &actix_web::HttpRequest) -> Self {
+        self.flash = request
+            .query_string()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("notice="))
+            .and_then(notice);
+        self
     }
 }
 
@@ -71,16 +158,32 @@ pub struct HomePage {
 }
 
 /// `GET /`.
-pub async fn home(state: web::Data<AppState>) -> HttpResponse {
+pub async fn home(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, PageError> {
     let site = &state.site;
+    let mut layout = Layout::for_visitor(
+        &visitor,
+        "Home",
+        "Soloist: a complete SaaS application in one binary, with its own PostgreSQL.",
+    )
+    .with_notice(&request);
+    if layout.flash.is_none() {
+        let client = state.pool.get().await?;
+        if !crate::accounts::store::admin_exists(&client).await? {
+            layout.flash = Some(Flash {
+                kind: "info".to_owned(),
+                message: "Finish setting up: create the first administrator at /setup.".to_owned(),
+            });
+        }
+    }
     let page = HomePage {
-        layout: Layout::new(
-            "Home",
-            "Soloist: a complete SaaS application in one binary, with its own PostgreSQL.",
-        ),
+        layout,
         database: site.database.clone(),
         migrations: format!("Version {}", site.schema_version),
         data_dir: site.data_dir.clone(),
     };
-    render(&page, StatusCode::OK)
+    Ok(render(&page, StatusCode::OK))
 }

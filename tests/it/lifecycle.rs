@@ -305,7 +305,11 @@ async fn three_processes_migrating_one_database_at_once_apply_each_migration_onc
         .await
         .unwrap()
         .get(0);
-    assert_eq!(rows, 5);
+    assert_eq!(
+        rows,
+        i64::from(soloist::db::latest_embedded_version()),
+        "each migration applied once"
+    );
     assert_eq!(
         soloist::db::schema_version(&client).await.unwrap(),
         soloist::db::latest_embedded_version()
@@ -375,6 +379,51 @@ async fn migrate_and_psql_boot_the_embedded_server_when_serve_is_not_running() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Applied V5__audit"));
+    // The first admin from the command line (promoting or creating), audited as the system.
+    let mut admin = command(&[
+        "admin",
+        "create",
+        "--data-dir",
+        data_dir,
+        "--email",
+        "Root@Example.com",
+        "--password-stdin",
+    ]);
+    admin
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = admin.spawn().unwrap();
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"a fine long admin passphrase\n")
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("Created the administrator root@example.com")
+    );
+    let psql = command(&[
+        "psql",
+        "--data-dir",
+        data_dir,
+        "--",
+        "-tAc",
+        "SELECT role || ' ' || email_verified FROM users",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&psql.stdout).trim(), "admin true");
     let output = command(&["migrate", "--data-dir", data_dir])
         .output()
         .unwrap();
@@ -385,13 +434,13 @@ async fn migrate_and_psql_boot_the_embedded_server_when_serve_is_not_running() {
         data_dir,
         "--",
         "-tAc",
-        "SELECT count(*) FROM audit_logs",
+        "SELECT count(*) FROM audit_logs WHERE user_id IS NULL",
     ])
     .output()
     .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&psql.stdout).trim(),
-        "0",
+        "1",
         "{}",
         String::from_utf8_lossy(&psql.stderr)
     );

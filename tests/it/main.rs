@@ -8,7 +8,9 @@
     reason = "test code fails loudly by design"
 )]
 
+mod accounts;
 mod lifecycle;
 mod schema;
+mod smtp;
 mod support;
 mod web;

@@ -378,6 +378,16 @@ const SEED_COLUMNS: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ),
 ];
 
+/// Columns the app adds to seed tables (each explained in its migration).
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("accounts", "password_hash"),
+    ("sessions", "last_seen_at"),
+    ("verification_tokens", "user_id"),
+];
+
+/// Tables the app adds beside the seed's 13 (each explained in its migration).
+const ADDED_TABLES: &[&str] = &["rate_limits", "mail_outbox"];
+
 /// (index, table, unique) named in the seed.
 const SEED_INDEXES: &[(&str, &str, bool)] = &[
     ("users_email_idx", "users", true),
@@ -462,7 +472,8 @@ async fn migrations_build_the_seed_schema_on_an_empty_database_and_rerun_as_a_no
             "V2__auth",
             "V3__subscriptions",
             "V4__content",
-            "V5__audit"
+            "V5__audit",
+            "V6__authentication"
         ]
     );
     assert_eq!(first.version, soloist::db::latest_embedded_version());
@@ -490,8 +501,16 @@ async fn migrations_build_the_seed_schema_on_an_empty_database_and_rerun_as_a_no
         .iter()
         .map(|column| column.0.to_owned())
         .collect();
-    assert_eq!(tables, seed);
-    assert_eq!(tables.len(), 13);
+    assert_eq!(seed.len(), 13);
+    let added: BTreeSet<String> = ADDED_TABLES
+        .iter()
+        .map(|table| (*table).to_owned())
+        .collect();
+    assert_eq!(
+        tables,
+        seed.union(&added).cloned().collect(),
+        "the seed's 13 tables and the documented additions"
+    );
 }
 
 #[tokio::test]
@@ -509,11 +528,24 @@ async fn every_seed_column_has_its_type_nullability_and_default() {
         .unwrap();
     let actual: BTreeSet<(String, String)> =
         rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    let seed_tables: BTreeSet<&str> = SEED_COLUMNS.iter().map(|column| column.0).collect();
+    let actual: BTreeSet<(String, String)> = actual
+        .into_iter()
+        .filter(|(table, _)| seed_tables.contains(table.as_str()))
+        .collect();
     let expected: BTreeSet<(String, String)> = SEED_COLUMNS
         .iter()
         .map(|(table, column, ..)| ((*table).to_owned(), (*column).to_owned()))
+        .chain(
+            ADDED_COLUMNS
+                .iter()
+                .map(|(table, column)| ((*table).to_owned(), (*column).to_owned())),
+        )
         .collect();
-    assert_eq!(actual, expected, "columns differ from the seed");
+    assert_eq!(
+        actual, expected,
+        "columns differ from the seed and its documented additions"
+    );
     for (table, column, data_type, nullable, default) in SEED_COLUMNS {
         let row = rows
             .iter()
@@ -1192,6 +1224,9 @@ async fn every_store_statement_prepares_against_the_migrated_schema() {
         soloist::billing::store::STATEMENTS,
         soloist::content::store::STATEMENTS,
         soloist::audit::store::STATEMENTS,
+        soloist::accounts::store::SIGN_IN_STATEMENTS,
+        soloist::web::rate_limit::STATEMENTS,
+        soloist::mail::STATEMENTS,
     ];
     let mut count = 0;
     for statement in stores.iter().flat_map(|store| store.iter()) {

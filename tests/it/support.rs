@@ -34,6 +34,14 @@ pub fn shared() -> &'static Shared {
 }
 
 fn start_shared() -> Shared {
+    // SOLOIST_LOG=soloist=debug shows the app's logs in failing tests.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("SOLOIST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init()
+            .ok();
+    }
     {
         let dir = test_root().join("shared");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -183,13 +191,18 @@ pub struct TestApp {
 
 /// Starts the real app (`Soloist::start`) on a fresh migrated database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Overrides::default()).await
+}
+
+/// Starts the real app with some settings of the test's own.
+pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
     let db = migrated_db().await;
     let config = Config::resolve(Overrides {
         database_url: Some(db.url()),
         listen: Some("127.0.0.1:0".parse().unwrap()),
-        workers: Some(1),
-        pool_size: Some(4),
-        ..Overrides::default()
+        workers: Some(2),
+        pool_size: Some(8),
+        ..overrides
     })
     .unwrap();
     let soloist = Soloist::start(
@@ -202,16 +215,75 @@ pub async fn spawn_app() -> TestApp {
     .await
     .unwrap();
     let url = format!("http://{}", soloist.addr);
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = browser();
     TestApp {
         soloist,
         db,
         url,
         http,
     }
+}
+
+/// An HTTP client that keeps cookies and does not follow redirects, like a
+/// browser tab whose every step the test looks at.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// A fresh browser (no cookies) for another person.
+    pub fn new_browser(&self) -> reqwest::Client {
+        browser()
+    }
+
+    /// GETs `path` and returns the CSRF token of its forms.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let body = client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        csrf_in(&body).unwrap_or_else(|| panic!("no csrf_token on {path}: {body}"))
+    }
+
+    /// POSTs a form with the CSRF token of the page at `form_page`.
+    pub async fn post_form(
+        &self,
+        client: &reqwest::Client,
+        form_page: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf(client, form_page).await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        client
+            .post(format!("{}{path}", self.url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A superuser connection to this app's database.
+    pub async fn sql(&self) -> tokio_postgres::Client {
+        soloist::db::connect(&self.db.config).await.unwrap()
+    }
+}
+
+/// The value of the first `csrf_token` field in a page.
+pub fn csrf_in(body: &str) -> Option<String> {
+    let at = body.find("name=\"csrf_token\"")?;
+    let rest = &body[at..];
+    let value = rest.split("value=\"").nth(1)?;
+    Some(value.split('"').next()?.to_owned())
 }
 
 /// A `soloist` child process with its output collected.

@@ -1,0 +1,84 @@
+//! Making administrators from the command line (`soloist admin create`).
+
+use deadpool_postgres::Pool;
+
+use super::model::{NewUser, Role, User};
+use super::secrets::{Password, PasswordHasherPool};
+use super::store;
+use crate::audit::{self, Actor};
+use crate::web::failure::PageError;
+
+/// What `create_admin` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminOutcome {
+    /// A new admin account was made.
+    Created,
+    /// An existing account became an admin.
+    Promoted,
+    /// The account was an admin already.
+    AlreadyAdmin,
+}
+
+/// Makes `email` an administrator: promotes an existing account, or creates
+/// one (verified, with `password`, which a new account needs). Audited as
+/// a system change.
+pub async fn create_admin(
+    pool: &Pool,
+    hasher: &PasswordHasherPool,
+    email: &str,
+    name: &str,
+    password: Option<&Password>,
+) -> Result<(User, AdminOutcome), PageError> {
+    let password_hash = match password {
+        Some(password) => Some(hasher.hash(password).await?),
+        None => None,
+    };
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    let actor = Actor::system();
+    let (user, outcome) = match store::user_by_email(&transaction, email).await? {
+        Some(user) if user.role == Role::Admin => (user, AdminOutcome::AlreadyAdmin),
+        Some(user) => {
+            store::set_role(&transaction, user.id, Role::Admin).await?;
+            let changes = audit::diff(&[("role", "user".into(), "admin".into())]);
+            let mut entry = actor.entry("UPDATE", "users", Some(user.id.0), changes);
+            entry.metadata = Some(serde_json::json!({ "source": "cli" }));
+            audit::store::record(&transaction, &entry).await?;
+            (user, AdminOutcome::Promoted)
+        }
+        None => {
+            let Some(password_hash) = &password_hash else {
+                return Err(PageError::BadRequest(
+                    "a new account needs a password (give it on standard input with --password-stdin)".to_owned(),
+                ));
+            };
+            let user = store::create_user(
+                &transaction,
+                &NewUser {
+                    email: email.to_owned(),
+                    name: name.to_owned(),
+                    role: Role::Admin,
+                },
+            )
+            .await?;
+            store::create_profile(&transaction, user.id).await?;
+            store::mark_verified(&transaction, email).await?;
+            store::set_password_hash(&transaction, user.id, password_hash).await?;
+            let changes = serde_json::json!({
+                "email": { "after": user.email }, "name": { "after": user.name }, "role": { "after": "admin" },
+                "password_hash": { "after": "[hidden]" }
+            });
+            let mut entry = actor.entry("CREATE", "users", Some(user.id.0), Some(changes));
+            entry.metadata = Some(serde_json::json!({ "source": "cli" }));
+            audit::store::record(&transaction, &entry).await?;
+            (user, AdminOutcome::Created)
+        }
+    };
+    if outcome != AdminOutcome::Created
+        && let Some(password_hash) = &password_hash
+    {
+        store::set_password_hash(&transaction, user.id, password_hash).await?;
+    }
+    transaction.commit().await?;
+    Ok((user, outcome))
+}

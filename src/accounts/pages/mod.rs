@@ -1,0 +1,279 @@
+//! Account pages: sign-up, sign-in, email links, the account and its
+//! settings, first-run setup. Handlers parse input, call the store inside
+//! one transaction (with its audit row), and render or redirect.
+
+mod email_links;
+mod settings;
+mod sign_in;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use deadpool_postgres::GenericClient;
+use time::OffsetDateTime;
+
+use crate::accounts::model::{User, VerificationTokenType};
+use crate::accounts::secrets::{random_token, token_hash};
+use crate::accounts::store;
+use crate::audit::{self, Actor};
+use crate::mail::Mail;
+use crate::web::AppState;
+use crate::web::failure::PageError;
+use crate::web::visitor::Visitor;
+
+/// Every account route.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/sign-up", web::get().to(sign_in::sign_up_page))
+        .route("/sign-up", web::post().to(sign_in::sign_up))
+        .route("/sign-in", web::get().to(sign_in::sign_in_page))
+        .route("/sign-in", web::post().to(sign_in::sign_in))
+        .route("/sign-out", web::post().to(sign_in::sign_out))
+        .route("/setup", web::get().to(sign_in::setup_page))
+        .route("/setup", web::post().to(sign_in::setup))
+        .route("/verify-email", web::get().to(email_links::verify_page))
+        .route("/verify-email", web::post().to(email_links::verify))
+        .route(
+            "/verify-email/resend",
+            web::post().to(email_links::resend_verification),
+        )
+        .route(
+            "/reset-password",
+            web::get().to(email_links::reset_request_page),
+        )
+        .route(
+            "/reset-password",
+            web::post().to(email_links::reset_request),
+        )
+        .route(
+            "/reset-password/confirm",
+            web::get().to(email_links::reset_page),
+        )
+        .route(
+            "/reset-password/confirm",
+            web::post().to(email_links::reset),
+        )
+        .route("/magic-link", web::get().to(email_links::magic_link_page))
+        .route(
+            "/magic-link",
+            web::post().to(email_links::magic_link_request),
+        )
+        .route(
+            "/magic-link/confirm",
+            web::get().to(email_links::magic_link_confirm_page),
+        )
+        .route(
+            "/magic-link/confirm",
+            web::post().to(email_links::magic_link_sign_in),
+        )
+        .route("/account", web::get().to(settings::account))
+        .route("/account/profile", web::get().to(settings::profile_page))
+        .route("/account/profile", web::post().to(settings::update_profile))
+        .route("/account/email", web::post().to(settings::change_email))
+        .route("/account/security", web::get().to(settings::security))
+        .route(
+            "/account/password",
+            web::post().to(settings::change_password),
+        )
+        .route(
+            "/account/sessions/end-others",
+            web::post().to(settings::end_other_sessions),
+        )
+        .route(
+            "/account/sessions/{id}/end",
+            web::post().to(settings::end_session),
+        )
+        .route("/admin/outbox", web::get().to(settings::outbox));
+}
+
+/// Every POST route of this module (the CSRF tests enumerate them).
+pub const POST_ROUTES: &[&str] = &[
+    "/sign-up",
+    "/sign-in",
+    "/sign-out",
+    "/setup",
+    "/verify-email",
+    "/verify-email/resend",
+    "/reset-password",
+    "/reset-password/confirm",
+    "/magic-link",
+    "/magic-link/confirm",
+    "/account/profile",
+    "/account/email",
+    "/account/password",
+    "/account/sessions/end-others",
+    "/account/sessions/00000000-0000-0000-0000-000000000000/end",
+];
+
+/// How long links in mail work.
+const VERIFICATION_LIFETIME: time::Duration = time::Duration::hours(24);
+const RESET_LIFETIME: time::Duration = time::Duration::hours(1);
+const MAGIC_LINK_LIFETIME: time::Duration = time::Duration::minutes(15);
+
+/// A lower-cased, plausible email address, or a message for the form.
+pub fn parse_email(text: &str) -> Result<String, &'static str> {
+    let email = text.trim().to_lowercase();
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err("Enter an email address like name@example.com.");
+    };
+    let valid = !local.is_empty()
+        && local.len() <= 64
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email
+            .chars()
+            .all(|character| character.is_ascii_graphic() || !character.is_ascii())
+        && !email.contains(['<', '>', '"', ',', ';', '\\', '(', ')']);
+    if valid {
+        Ok(email)
+    } else {
+        Err("Enter an email address like name@example.com.")
+    }
+}
+
+/// A display name: 1 to 100 characters, no control characters.
+pub fn parse_name(text: &str) -> Result<String, &'static str> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Err("Enter your name.");
+    }
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("Use at most 100 characters, without line breaks.");
+    }
+    Ok(name.to_owned())
+}
+
+/// Where to go after signing in: only a path on this site (`/...`), never
+/// `//host`, `/\host`, a scheme, or anything with control characters.
+pub fn safe_next(next: &str) -> String {
+    let next = next.trim();
+    let safe = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains('\\')
+        && !next
+            .chars()
+            .any(|character| character.is_control() || character.is_whitespace())
+        && next.len() <= 512;
+    if safe {
+        next.to_owned()
+    } else {
+        "/account".to_owned()
+    }
+}
+
+/// A 303 redirect.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+/// The actor of a request.
+pub fn actor(visitor: &Visitor) -> Actor {
+    Actor {
+        user_id: visitor
+            .signed_in
+            .as_ref()
+            .map(|signed_in| signed_in.user.id),
+        ip: visitor.ip.clone(),
+        user_agent: visitor.user_agent.clone(),
+    }
+}
+
+/// The session cookie for `token`.
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build(state.session_cookie_name.clone(), token)
+        .path("/")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::seconds(
+            i64::try_from(state.sessions.absolute.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .finish()
+}
+
+/// A cookie that removes the session cookie.
+pub fn removed_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut cookie = session_cookie(state, String::new());
+    cookie.make_removal();
+    cookie
+}
+
+/// Starts a new session for `user` (a fresh token: no fixation), records
+/// the sign-in and its audit row, in the caller's transaction. Returns the
+/// cookie to set.
+pub async fn start_session(
+    client: &impl GenericClient,
+    state: &AppState,
+    user: &User,
+    visitor: &Visitor,
+    method: &str,
+) -> Result<Cookie<'static>, PageError> {
+    let token = random_token()?;
+    let expires = OffsetDateTime::now_utc()
+        + time::Duration::seconds(
+            i64::try_from(state.sessions.absolute.as_secs()).unwrap_or(i64::MAX / 2),
+        );
+    let session = store::create_session(
+        client,
+        user.id,
+        &token_hash(&token),
+        expires,
+        visitor.ip.as_deref(),
+        visitor.user_agent.as_deref(),
+    )
+    .await?;
+    store::mark_login(client, user.id).await?;
+    let mut entry = Actor {
+        user_id: Some(user.id),
+        ..actor(visitor)
+    }
+    .entry("LOGIN", "sessions", Some(session.id.0), None);
+    entry.metadata = Some(serde_json::json!({ "method": method }));
+    audit::store::record(client, &entry).await?;
+    Ok(session_cookie(state, token))
+}
+
+/// Issues a token of `kind` for `email` and returns the link to mail.
+pub async fn issue_link(
+    client: &impl GenericClient,
+    state: &AppState,
+    email: &str,
+    kind: VerificationTokenType,
+    user_id: Option<crate::accounts::model::UserId>,
+) -> Result<String, PageError> {
+    let token = random_token()?;
+    let (lifetime, path) = match kind {
+        VerificationTokenType::EmailVerification => (VERIFICATION_LIFETIME, "/verify-email"),
+        VerificationTokenType::PasswordReset => (RESET_LIFETIME, "/reset-password/confirm"),
+        VerificationTokenType::MagicLink => (MAGIC_LINK_LIFETIME, "/magic-link/confirm"),
+    };
+    store::create_token_for(
+        client,
+        email,
+        &token_hash(&token),
+        kind,
+        OffsetDateTime::now_utc() + lifetime,
+        user_id,
+    )
+    .await?;
+    // Links are built from the configured base URL, never the Host header.
+    Ok(format!("{}{path}?token={token}", state.base_url))
+}
+
+/// The verification mail for a new or changed address.
+pub fn verification_mail(state: &AppState, to: &str, link: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Confirm your email address for {}", state.site_name),
+        body: format!(
+            "Hello,\n\nPlease confirm your email address by opening this link:\n\n{link}\n\n\
+             The link works for 24 hours. If you did not ask for this, ignore this message.\n\n{}\n",
+            state.site_name
+        ),
+    }
+}

@@ -1,0 +1,705 @@
+//! The signed-in user's pages: the account overview, profile, email change,
+//! sessions and password; and the admins' development outbox.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{actor, issue_link, parse_email, parse_name, see_other};
+use crate::accounts::model::{SessionId, Theme, VerificationTokenType};
+use crate::accounts::secrets::Password;
+use crate::accounts::store::{self, ProfileUpdate};
+use crate::audit;
+use crate::web::AppState;
+use crate::web::csrf::CsrfForm;
+use crate::web::failure::PageError;
+use crate::web::pages::{Layout, render};
+use crate::web::visitor::Visitor;
+
+fn when(moment: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    moment
+        .to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// The plan line of the account page.
+#[derive(Clone, Debug)]
+pub struct PlanSummary {
+    /// Plan name.
+    pub name: String,
+    /// Subscription status.
+    pub status: String,
+    /// Price and interval.
+    pub price: String,
+    /// When the period ends.
+    pub period_end: Option<String>,
+}
+
+/// A post line of the account page.
+#[derive(Clone, Debug)]
+pub struct PostSummary {
+    /// Title.
+    pub title: String,
+    /// Slug.
+    pub slug: String,
+    /// Publication time.
+    pub published: String,
+}
+
+/// `GET /account`.
+#[derive(Template)]
+#[template(path = "accounts/account.html")]
+pub struct AccountPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Whether the email is confirmed.
+    pub email_verified: bool,
+    /// Role.
+    pub role: String,
+    /// Account creation.
+    pub member_since: String,
+    /// Last sign-in.
+    pub last_login: Option<String>,
+    /// Avatar.
+    pub avatar_url: Option<String>,
+    /// Bio.
+    pub bio: Option<String>,
+    /// Website.
+    pub website: Option<String>,
+    /// Location.
+    pub location: Option<String>,
+    /// Time zone.
+    pub timezone: String,
+    /// The subscription.
+    pub plan: Option<PlanSummary>,
+    /// Latest published posts.
+    pub posts: Vec<PostSummary>,
+}
+
+/// `GET /account`: the seed's "user with details", one query.
+pub async fn account(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let signed_in = visitor.require_user()?;
+    let client = state.pool.get().await?;
+    let details = store::user_with_details(&client, signed_in.user.id)
+        .await?
+        .ok_or(PageError::SignInRequired)?;
+    let profile = details.profile.as_ref();
+    let page = AccountPage {
+        layout: Layout::for_visitor(&visitor, "Your account", "Your account.")
+            .with_notice(&request),
+        name: details.user.name.clone(),
+        email: details.user.email.clone(),
+        email_verified: details.user.email_verified,
+        role: details.user.role.as_str().to_owned(),
+        member_since: when(details.user.created_at),
+        last_login: details.user.last_login_at.map(when),
+        avatar_url: details.user.avatar_url.clone(),
+        bio: profile.and_then(|profile| profile.bio.clone()),
+        website: profile.and_then(|profile| profile.website.clone()),
+        location: profile.and_then(|profile| profile.location.clone()),
+        timezone: profile
+            .and_then(|profile| profile.timezone.clone())
+            .unwrap_or_else(|| "UTC".to_owned()),
+        plan: details
+            .subscription
+            .as_ref()
+            .map(|subscription| PlanSummary {
+                name: subscription.plan.name.clone(),
+                status: subscription.subscription.status.as_str().to_owned(),
+                price: format!(
+                    "{}.{:02} {} / {}",
+                    subscription.plan.price_cents / 100,
+                    subscription.plan.price_cents % 100,
+                    subscription.plan.currency,
+                    subscription.plan.interval
+                ),
+                period_end: subscription.subscription.current_period_end.map(when),
+            }),
+        posts: details
+            .posts
+            .iter()
+            .map(|post| PostSummary {
+                title: post.title.clone(),
+                slug: post.slug.clone(),
+                published: post.published_at.map(when).unwrap_or_default(),
+            })
+            .collect(),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// Messages next to the profile fields.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileErrors {
+    /// About the name.
+    pub name: Option<String>,
+    /// About the avatar URL.
+    pub avatar_url: Option<String>,
+    /// About the website.
+    pub website: Option<String>,
+    /// About the time zone.
+    pub timezone: Option<String>,
+}
+
+/// `GET /account/profile`.
+#[derive(Template)]
+#[template(path = "accounts/profile.html")]
+pub struct ProfilePage {
+    /// The layout.
+    pub layout: Layout,
+    /// Name.
+    pub name: String,
+    /// Avatar URL.
+    pub avatar_url: String,
+    /// Bio.
+    pub bio: String,
+    /// Website.
+    pub website: String,
+    /// Location.
+    pub location: String,
+    /// Time zone.
+    pub timezone: String,
+    /// Language.
+    pub language: String,
+    /// Theme.
+    pub theme: String,
+    /// Notification mail.
+    pub notifications: bool,
+    /// Field messages.
+    pub errors: ProfileErrors,
+    /// The current email.
+    pub email: String,
+    /// The email form's message.
+    pub email_error: Option<String>,
+}
+
+/// The profile form.
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    avatar_url: String,
+    #[serde(default)]
+    bio: String,
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    notifications: Option<String>,
+}
+
+const LANGUAGES: &[&str] = &["en", "de", "fr", "es"];
+
+pub async fn profile_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    let email = visitor.require_user()?.user.email.clone();
+    profile_view(&state, &visitor, email, None, StatusCode::OK).await
+}
+
+/// The profile page with the stored values, and a message for the email form.
+async fn profile_view(
+    state: &AppState,
+    visitor: &Visitor,
+    email: String,
+    email_error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let signed_in = visitor.require_user()?;
+    let client = state.pool.get().await?;
+    let profile = match store::profile_of(&client, signed_in.user.id).await? {
+        Some(profile) => profile,
+        None => store::create_profile(&client, signed_in.user.id).await?,
+    };
+    let page = ProfilePage {
+        layout: Layout::for_visitor(visitor, "Your profile", "Edit your profile."),
+        name: signed_in.user.name.clone(),
+        avatar_url: signed_in.user.avatar_url.clone().unwrap_or_default(),
+        bio: profile.bio.unwrap_or_default(),
+        website: profile.website.unwrap_or_default(),
+        location: profile.location.unwrap_or_default(),
+        timezone: profile.timezone.unwrap_or_else(|| "UTC".to_owned()),
+        language: profile.language.unwrap_or_else(|| "en".to_owned()),
+        theme: profile.theme.unwrap_or(Theme::System).as_str().to_owned(),
+        notifications: profile.notifications_enabled.unwrap_or(true),
+        errors: ProfileErrors::default(),
+        email,
+        email_error,
+    };
+    Ok(render(&page, status))
+}
+
+/// An optional http(s) URL of at most 2,000 characters.
+fn parse_url(text: &str) -> Result<Option<String>, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let valid = (text.starts_with("https://") || text.starts_with("http://"))
+        && text.len() <= 2000
+        && !text.chars().any(|character| {
+            character.is_whitespace() || character.is_control() || character == '"'
+        });
+    if valid {
+        Ok(Some(text.to_owned()))
+    } else {
+        Err("Enter a web address starting with https://.")
+    }
+}
+
+fn optional_text(text: &str, limit: usize) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(limit).collect())
+}
+
+/// `POST /account/profile`.
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    request: CsrfForm<ProfileForm>,
+) -> Result<HttpResponse, PageError> {
+    let CsrfForm { form, visitor } = request;
+    let signed_in = visitor.require_user()?;
+    let mut errors = ProfileErrors::default();
+    let name = parse_name(&form.name)
+        .map_err(|message| errors.name = Some(message.to_owned()))
+        .ok();
+    let avatar_url = parse_url(&form.avatar_url)
+        .map_err(|message| errors.avatar_url = Some(message.to_owned()))
+        .ok();
+    let website = parse_url(&form.website)
+        .map_err(|message| errors.website = Some(message.to_owned()))
+        .ok();
+    let mut client = state.pool.get().await?;
+    let timezone = form.timezone.trim().to_owned();
+    if !store::is_timezone(&client, &timezone).await? {
+        errors.timezone = Some("Choose a time zone such as Europe/Berlin or UTC.".to_owned());
+    }
+    let theme = form.theme.parse::<Theme>().unwrap_or(Theme::System);
+    let language = if LANGUAGES.contains(&form.language.as_str()) {
+        form.language.clone()
+    } else {
+        "en".to_owned()
+    };
+    let (Some(name), Some(avatar_url), Some(website), None) =
+        (name, avatar_url, website, &errors.timezone)
+    else {
+        let page = ProfilePage {
+            layout: Layout::for_visitor(&visitor, "Your profile", "Edit your profile."),
+            name: form.name.chars().take(100).collect(),
+            avatar_url: form.avatar_url.chars().take(2000).collect(),
+            bio: form.bio.chars().take(2000).collect(),
+            website: form.website.chars().take(2000).collect(),
+            location: form.location.chars().take(200).collect(),
+            timezone: form.timezone.chars().take(64).collect(),
+            language,
+            theme: theme.as_str().to_owned(),
+            notifications: form.notifications.is_some(),
+            errors,
+            email: signed_in.user.email.clone(),
+            email_error: None,
+        };
+        return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+    };
+    let update = ProfileUpdate {
+        name,
+        avatar_url,
+        bio: optional_text(&form.bio, 2000),
+        website,
+        location: optional_text(&form.location, 200),
+        timezone,
+        language,
+        theme,
+        notifications: form.notifications.is_some(),
+    };
+    let transaction = client.transaction().await?;
+    let before = match store::profile_of(&transaction, signed_in.user.id).await? {
+        Some(profile) => profile,
+        None => store::create_profile(&transaction, signed_in.user.id).await?,
+    };
+    let after = store::update_profile(&transaction, signed_in.user.id, &update).await?;
+    let json = |value: &Option<String>| serde_json::to_value(value).unwrap_or_default();
+    let changes = audit::diff(&[
+        (
+            "name",
+            signed_in.user.name.clone().into(),
+            update.name.clone().into(),
+        ),
+        (
+            "avatar_url",
+            json(&signed_in.user.avatar_url),
+            json(&update.avatar_url),
+        ),
+        ("bio", json(&before.bio), json(&after.bio)),
+        ("website", json(&before.website), json(&after.website)),
+        ("location", json(&before.location), json(&after.location)),
+        ("timezone", json(&before.timezone), json(&after.timezone)),
+        ("language", json(&before.language), json(&after.language)),
+        (
+            "theme",
+            json(&before.theme.map(|theme| theme.as_str().to_owned())),
+            json(&after.theme.map(|theme| theme.as_str().to_owned())),
+        ),
+        (
+            "notifications_enabled",
+            serde_json::to_value(before.notifications_enabled).unwrap_or_default(),
+            serde_json::to_value(after.notifications_enabled).unwrap_or_default(),
+        ),
+    ]);
+    if changes.is_some() {
+        audit::store::record(
+            &transaction,
+            &actor(&visitor).entry("UPDATE", "user_profiles", Some(after.id.0), changes),
+        )
+        .await?;
+    }
+    transaction.commit().await?;
+    Ok(see_other("/account/profile?notice=profile-saved"))
+}
+
+/// The email-change form.
+#[derive(Deserialize)]
+pub struct EmailChangeForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /account/email`: needs the password; the change happens when the
+/// link mailed to the new address is opened.
+pub async fn change_email(
+    state: web::Data<AppState>,
+    request: CsrfForm<EmailChangeForm>,
+) -> Result<HttpResponse, PageError> {
+    let CsrfForm { form, visitor } = request;
+    let signed_in = visitor.require_user()?;
+    let email = parse_email(&form.email);
+    let client = state.pool.get().await?;
+    let stored = store::password_hash_of(&client, signed_in.user.id).await?;
+    let password = Password::attempt(&form.password);
+    let password_ok = match &password {
+        Some(password) => state.hasher.verify(password, stored.as_deref()).await?,
+        None => false,
+    };
+    let error = match (&email, password_ok) {
+        (Err(message), _) => Some((*message).to_owned()),
+        (Ok(_), false) => Some("Your current password is needed to change your email.".to_owned()),
+        (Ok(email), true) if *email == signed_in.user.email => {
+            Some("That is already your address.".to_owned())
+        }
+        _ => None,
+    };
+    if let Some(error) = error {
+        let typed: String = form.email.chars().take(254).collect();
+        return profile_view(
+            &state,
+            &visitor,
+            typed,
+            Some(error),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let Ok(email) = email else {
+        return Err(PageError::BadRequest("Enter an email address.".to_owned()));
+    };
+    // Whether or not the address is taken, the answer is the same; a taken
+    // address simply cannot complete the change.
+    let link = issue_link(
+        &client,
+        &state,
+        &email,
+        VerificationTokenType::EmailVerification,
+        Some(signed_in.user.id),
+    )
+    .await?;
+    state
+        .mailer
+        .send_later(super::verification_mail(&state, &email, &link));
+    Ok(see_other("/account/profile?notice=email-change-sent"))
+}
+
+/// A row of the sessions table.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    /// Session id.
+    pub id: String,
+    /// Browser.
+    pub user_agent: String,
+    /// Address.
+    pub ip: String,
+    /// Sign-in time.
+    pub created: String,
+    /// Last activity.
+    pub last_seen: String,
+    /// Whether it is the one in use.
+    pub current: bool,
+}
+
+/// Messages next to the password fields.
+#[derive(Clone, Debug, Default)]
+pub struct PasswordErrors {
+    /// About the current password.
+    pub current: Option<String>,
+    /// About the new password.
+    pub new: Option<String>,
+}
+
+/// `GET /account/security`.
+#[derive(Template)]
+#[template(path = "accounts/security.html")]
+pub struct SecurityPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Live sessions.
+    pub sessions: Vec<SessionRow>,
+    /// Password form messages.
+    pub password_errors: PasswordErrors,
+}
+
+async fn security_page(
+    state: &AppState,
+    visitor: &Visitor,
+    request: Option<&HttpRequest>,
+    password_errors: PasswordErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let signed_in = visitor.require_user()?;
+    let client = state.pool.get().await?;
+    let sessions = store::active_sessions_of(&client, signed_in.user.id)
+        .await?
+        .into_iter()
+        .map(|(session, last_seen)| SessionRow {
+            id: session.id.to_string(),
+            user_agent: session
+                .user_agent
+                .unwrap_or_else(|| "Unknown browser".to_owned()),
+            ip: session.ip_address.unwrap_or_default(),
+            created: when(session.created_at),
+            last_seen: when(last_seen),
+            current: session.id == signed_in.session_id,
+        })
+        .collect();
+    let mut layout = Layout::for_visitor(visitor, "Security", "Your sessions and password.");
+    if let Some(request) = request {
+        layout = layout.with_notice(request);
+    }
+    let page = SecurityPage {
+        layout,
+        sessions,
+        password_errors,
+    };
+    Ok(render(&page, status))
+}
+
+pub async fn security(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    security_page(
+        &state,
+        &visitor,
+        Some(&request),
+        PasswordErrors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The form without fields (only the CSRF token).
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+/// `POST /account/sessions/{id}/end`: only the user's own sessions (any
+/// other id is 404, whoever owns it).
+pub async fn end_session(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    request: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let visitor = request.visitor;
+    let signed_in = visitor.require_user()?;
+    let session_id = path
+        .parse::<uuid::Uuid>()
+        .map(SessionId)
+        .map_err(|_| PageError::NotFound)?;
+    let mut client = state.pool.get().await?;
+    let transaction = client.transaction().await?;
+    if !store::end_session(&transaction, signed_in.user.id, session_id).await? {
+        return Err(PageError::NotFound);
+    }
+    audit::store::record(
+        &transaction,
+        &actor(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
+    )
+    .await?;
+    transaction.commit().await?;
+    if session_id == signed_in.session_id {
+        let mut response = see_other("/?notice=signed-out");
+        response
+            .add_cookie(&super::removed_session_cookie(&state))
+            .ok();
+        return Ok(response);
+    }
+    Ok(see_other("/account/security?notice=session-ended"))
+}
+
+/// `POST /account/sessions/end-others`.
+pub async fn end_other_sessions(
+    state: web::Data<AppState>,
+    request: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let visitor = request.visitor;
+    let signed_in = visitor.require_user()?;
+    let mut client = state.pool.get().await?;
+    let transaction = client.transaction().await?;
+    let ended =
+        store::end_other_sessions(&transaction, signed_in.user.id, Some(signed_in.session_id))
+            .await?;
+    for session_id in &ended {
+        audit::store::record(
+            &transaction,
+            &actor(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
+        )
+        .await?;
+    }
+    transaction.commit().await?;
+    Ok(see_other("/account/security?notice=sessions-ended"))
+}
+
+/// The password-change form.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /account/password`: needs the current password; ends the other
+/// sessions.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    request: CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, PageError> {
+    let CsrfForm { form, visitor } = request;
+    let signed_in = visitor.require_user()?;
+    let client = state.pool.get().await?;
+    let stored = store::password_hash_of(&client, signed_in.user.id).await?;
+    drop(client);
+    let mut errors = PasswordErrors::default();
+    let current_ok = match (Password::attempt(&form.current_password), &stored) {
+        (Some(password), Some(hash)) => state.hasher.verify(&password, Some(hash)).await?,
+        // An account without a password (OAuth only) sets its first one here.
+        (_, None) => true,
+        (None, Some(_)) => false,
+    };
+    if !current_ok {
+        errors.current = Some("That is not your current password.".to_owned());
+    }
+    let new = Password::new(
+        &form.new_password,
+        &[&signed_in.user.email, &signed_in.user.name],
+    )
+    .map_err(|error| errors.new = Some(error.to_string()))
+    .ok();
+    let (true, Some(new)) = (current_ok, new) else {
+        return security_page(
+            &state,
+            &visitor,
+            None,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let password_hash = state.hasher.hash(&new).await?;
+    let mut client = state.pool.get().await?;
+    let transaction = client.transaction().await?;
+    store::set_password_hash(&transaction, signed_in.user.id, &password_hash).await?;
+    let ended =
+        store::end_other_sessions(&transaction, signed_in.user.id, Some(signed_in.session_id))
+            .await?;
+    let mut entry = actor(&visitor).entry(
+        "UPDATE",
+        "accounts",
+        Some(signed_in.user.id.0),
+        Some(serde_json::json!({ "password_hash": { "before": "[hidden]", "after": "[hidden]" } })),
+    );
+    entry.metadata = Some(serde_json::json!({ "sessions_ended": ended.len() }));
+    audit::store::record(&transaction, &entry).await?;
+    transaction.commit().await?;
+    Ok(see_other("/account/security?notice=password-changed"))
+}
+
+/// An outbox message as shown.
+#[derive(Clone, Debug)]
+pub struct OutboxMessage {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// When.
+    pub sent: String,
+}
+
+/// `GET /admin/outbox`.
+#[derive(Template)]
+#[template(path = "admin/outbox.html")]
+pub struct OutboxPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Newest first.
+    pub messages: Vec<OutboxMessage>,
+}
+
+/// `GET /admin/outbox` (admins only; checked here, in the handler).
+pub async fn outbox(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    visitor.require_admin()?;
+    let client = state.pool.get().await?;
+    let messages = crate::mail::recent_outbox(&client, 100)
+        .await?
+        .into_iter()
+        .map(|entry| OutboxMessage {
+            to: entry.to,
+            subject: entry.subject,
+            body: entry.body,
+            sent: when(entry.created_at),
+        })
+        .collect();
+    let page = OutboxPage {
+        layout: Layout::for_visitor(
+            &visitor,
+            "Development outbox",
+            "Mail written while no SMTP server is set.",
+        ),
+        messages,
+    };
+    Ok(render(&page, StatusCode::OK))
+}

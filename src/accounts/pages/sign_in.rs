@@ -1,0 +1,444 @@
+//! Sign-up, sign-in, sign-out and the first-run setup.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{
+    actor, issue_link, parse_email, parse_name, removed_session_cookie, safe_next, see_other,
+    start_session,
+};
+use crate::accounts::model::{NewUser, Role, VerificationTokenType};
+use crate::accounts::secrets::Password;
+use crate::accounts::store;
+use crate::audit;
+use crate::mail::Mail;
+use crate::web::AppState;
+use crate::web::csrf::CsrfForm;
+use crate::web::failure::PageError;
+use crate::web::pages::{Layout, render};
+use crate::web::rate_limit::{self, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_PER_IP, SIGN_UP_PER_IP};
+use crate::web::visitor::Visitor;
+
+/// Messages next to the sign-up fields.
+#[derive(Clone, Debug, Default)]
+pub struct SignUpErrors {
+    /// About the email.
+    pub email: Option<String>,
+    /// About the name.
+    pub name: Option<String>,
+    /// About the password.
+    pub password: Option<String>,
+}
+
+impl SignUpErrors {
+    fn any(&self) -> bool {
+        self.email.is_some() || self.name.is_some() || self.password.is_some()
+    }
+}
+
+/// `GET /sign-up`.
+#[derive(Template)]
+#[template(path = "accounts/sign_up.html")]
+pub struct SignUpPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Typed email.
+    pub email: String,
+    /// Typed name.
+    pub name: String,
+    /// Where to go afterwards.
+    pub next: String,
+    /// Field messages.
+    pub errors: SignUpErrors,
+}
+
+/// Where to go after an action.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// The sign-up form.
+#[derive(Deserialize)]
+pub struct SignUpForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn sign_up_page(visitor: Visitor, query: web::Query<NextQuery>) -> HttpResponse {
+    let page = SignUpPage {
+        layout: Layout::for_visitor(&visitor, "Create your account", "Create an account."),
+        email: String::new(),
+        name: String::new(),
+        next: safe_next(&query.next),
+        errors: SignUpErrors::default(),
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// `POST /sign-up`: the same answer whether or not the address is known;
+/// a known address gets a mail saying so instead of a second account.
+pub async fn sign_up(
+    state: web::Data<AppState>,
+    request: CsrfForm<SignUpForm>,
+) -> Result<HttpResponse, PageError> {
+    let CsrfForm { form, visitor } = request;
+    let mut errors = SignUpErrors::default();
+    let email = parse_email(&form.email)
+        .map_err(|message| errors.email = Some(message.to_owned()))
+        .ok();
+    let name = parse_name(&form.name)
+        .map_err(|message| errors.name = Some(message.to_owned()))
+        .ok();
+    let password = Password::new(&form.password, &[&form.email, &form.name])
+        .map_err(|error| errors.password = Some(error.to_string()))
+        .ok();
+    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+        let page = SignUpPage {
+            layout: Layout::for_visitor(&visitor, "Create your account", "Create an account."),
+            email: form.email.chars().take(254).collect(),
+            name: form.name.chars().take(100).collect(),
+            next: safe_next(&form.next),
+            errors,
+        };
+        debug_assert!(page.errors.any());
+        return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+    };
+    let mut client = state.pool.get().await?;
+    let ip = visitor.ip.clone().unwrap_or_default();
+    if !rate_limit::allow(&client, &SIGN_UP_PER_IP, &ip).await? {
+        return Err(PageError::TooManyRequests);
+    }
+    // Hash before looking the address up: both paths cost the same.
+    let password_hash = state.hasher.hash(&password).await?;
+    let transaction = client.transaction().await?;
+    let created = store::create_user_if_new(
+        &transaction,
+        &NewUser {
+            email: email.clone(),
+            name,
+            role: Role::User,
+        },
+        false,
+    )
+    .await?;
+    let mail = match created {
+        Some(user) => {
+            store::create_profile(&transaction, user.id).await?;
+            store::set_password_hash(&transaction, user.id, &password_hash).await?;
+            let link = issue_link(
+                &transaction,
+                &state,
+                &email,
+                VerificationTokenType::EmailVerification,
+                None,
+            )
+            .await?;
+            let actor = audit::Actor {
+                user_id: Some(user.id),
+                ..actor(&visitor)
+            };
+            let changes = serde_json::json!({
+                "email": { "after": user.email }, "name": { "after": user.name }, "role": { "after": "user" },
+                "password_hash": { "after": "[hidden]" }
+            });
+            audit::store::record(
+                &transaction,
+                &actor.entry("CREATE", "users", Some(user.id.0), Some(changes)),
+            )
+            .await?;
+            super::verification_mail(&state, &email, &link)
+        }
+        None => Mail {
+            to: email.clone(),
+            subject: format!(
+                "Someone tried to create a {} account with your address",
+                state.site_name
+            ),
+            body: format!(
+                "Hello,\n\nSomeone (perhaps you) tried to create an account with this address, but you already \
+                 have one.\n\nSign in: {base}/sign-in\nForgot your password? {base}/reset-password\n\n\
+                 If it was not you, you can ignore this message.\n\n{site}\n",
+                base = state.base_url,
+                site = state.site_name
+            ),
+        },
+    };
+    transaction.commit().await?;
+    state.mailer.send_later(mail);
+    Ok(super::email_links::check_email_page(
+        &visitor,
+        "Check your email",
+        &format!(
+            "We sent a message to {email}. Open the link in it to confirm your address and sign in."
+        ),
+    ))
+}
+
+/// `GET /sign-in`.
+#[derive(Template)]
+#[template(path = "accounts/sign_in.html")]
+pub struct SignInPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Typed email.
+    pub email: String,
+    /// Where to go afterwards.
+    pub next: String,
+    /// The form's error.
+    pub error: Option<String>,
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn sign_in_page(
+    visitor: Visitor,
+    query: web::Query<NextQuery>,
+    request: HttpRequest,
+) -> HttpResponse {
+    if visitor.signed_in.is_some() {
+        return see_other(&safe_next(&query.next));
+    }
+    let page = SignInPage {
+        layout: Layout::for_visitor(&visitor, "Sign in", "Sign in to your account.")
+            .with_notice(&request),
+        email: String::new(),
+        next: safe_next(&query.next),
+        error: None,
+    };
+    render(&page, StatusCode::OK)
+}
+
+const WRONG_CREDENTIALS: &str = "That email and password do not match an account.";
+
+/// `POST /sign-in`: rate limits first, then one password check (against a
+/// dummy hash for unknown addresses), the same answer for every failure.
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    request: CsrfForm<SignInForm>,
+) -> Result<HttpResponse, PageError> {
+    let CsrfForm { form, visitor } = request;
+    let email = parse_email(&form.email).unwrap_or_default();
+    let failed = |error: &str| {
+        let page = SignInPage {
+            layout: Layout::for_visitor(&visitor, "Sign in", "Sign in to your account."),
+            email: form.email.chars().take(254).collect(),
+            next: safe_next(&form.next),
+            error: Some(error.to_owned()),
+        };
+        render(&page, StatusCode::UNAUTHORIZED)
+    };
+    let Some(password) = Password::attempt(&form.password) else {
+        return Ok(failed(WRONG_CREDENTIALS));
+    };
+    let mut client = state.pool.get().await?;
+    let ip = visitor.ip.clone().unwrap_or_default();
+    if !rate_limit::allow(&client, &SIGN_IN_PER_IP, &ip).await?
+        || !rate_limit::within(&client, &SIGN_IN_FAILURES_PER_ACCOUNT, &email).await?
+    {
+        return Err(PageError::TooManyRequests);
+    }
+    let found = if email.is_empty() {
+        None
+    } else {
+        store::credentials_by_email(&client, &email).await?
+    };
+    let stored_hash = found.as_ref().and_then(|(_, hash)| hash.clone());
+    let matched = state
+        .hasher
+        .verify(&password, stored_hash.as_deref())
+        .await?;
+    let transaction = client.transaction().await?;
+    match found {
+        Some((user, _)) if matched && user.is_active => {
+            let cookie = start_session(&transaction, &state, &user, &visitor, "password").await?;
+            transaction.commit().await?;
+            let mut response = see_other(&safe_next(&form.next));
+            response.add_cookie(&cookie).ok();
+            Ok(response)
+        }
+        found => {
+            rate_limit::allow(&transaction, &SIGN_IN_FAILURES_PER_ACCOUNT, &email).await?;
+            let user_id = found.as_ref().map(|(user, _)| user.id);
+            let mut entry = audit::Actor {
+                user_id,
+                ..actor(&visitor)
+            }
+            .entry("LOGIN_FAILED", "users", user_id.map(|id| id.0), None);
+            let reason = match &found {
+                None => "unknown email",
+                Some((user, _)) if matched && !user.is_active => "deactivated",
+                Some(_) => "wrong password",
+            };
+            entry.metadata = Some(serde_json::json!({ "email": email, "reason": reason }));
+            audit::store::record(&transaction, &entry).await?;
+            transaction.commit().await?;
+            Ok(failed(WRONG_CREDENTIALS))
+        }
+    }
+}
+
+/// The sign-out form (only the CSRF token).
+#[derive(Deserialize)]
+pub struct EmptyForm {}
+
+/// `POST /sign-out`.
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    request: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let visitor = request.visitor;
+    if let Some(signed_in) = &visitor.signed_in {
+        let mut client = state.pool.get().await?;
+        let transaction = client.transaction().await?;
+        store::end_session(&transaction, signed_in.user.id, signed_in.session_id).await?;
+        audit::store::record(
+            &transaction,
+            &actor(&visitor).entry("LOGOUT", "sessions", Some(signed_in.session_id.0), None),
+        )
+        .await?;
+        transaction.commit().await?;
+    }
+    let mut response = see_other("/?notice=signed-out");
+    response.add_cookie(&removed_session_cookie(&state)).ok();
+    Ok(response)
+}
+
+/// `GET /setup`: the first-run page that makes the first administrator.
+#[derive(Template)]
+#[template(path = "accounts/setup.html")]
+pub struct SetupPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Typed email.
+    pub email: String,
+    /// Typed name.
+    pub name: String,
+    /// Field messages.
+    pub errors: SignUpErrors,
+}
+
+pub async fn setup_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    let client = state.pool.get().await?;
+    if store::admin_exists(&client).await? {
+        return Err(PageError::NotFound);
+    }
+    let page = SetupPage {
+        layout: Layout::for_visitor(
+            &visitor,
+            "Set up Soloist",
+            "Create the first administrator.",
+        ),
+        email: String::new(),
+        name: String::new(),
+        errors: SignUpErrors::default(),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `POST /setup`: only while no admin exists (checked under a lock, so two
+/// racing visitors cannot both become the first admin).
+pub async fn setup(
+    state: web::Data<AppState>,
+    request: CsrfForm<SignUpForm>,
+) -> Result<HttpResponse, PageError> {
+    let CsrfForm { form, visitor } = request;
+    let mut errors = SignUpErrors::default();
+    let email = parse_email(&form.email)
+        .map_err(|message| errors.email = Some(message.to_owned()))
+        .ok();
+    let name = parse_name(&form.name)
+        .map_err(|message| errors.name = Some(message.to_owned()))
+        .ok();
+    let password = Password::new(&form.password, &[&form.email, &form.name])
+        .map_err(|error| errors.password = Some(error.to_string()))
+        .ok();
+    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+        let page = SetupPage {
+            layout: Layout::for_visitor(
+                &visitor,
+                "Set up Soloist",
+                "Create the first administrator.",
+            ),
+            email: form.email.chars().take(254).collect(),
+            name: form.name.chars().take(100).collect(),
+            errors,
+        };
+        return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+    };
+    let password_hash = state.hasher.hash(&password).await?;
+    let mut client = state.pool.get().await?;
+    let transaction = client.transaction().await?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock(7371)", &[])
+        .await?;
+    if store::admin_exists(&transaction).await? {
+        return Err(PageError::NotFound);
+    }
+    // Never take over an existing account from this page: promoting one is
+    // for the operator's CLI (`soloist admin create --email ...`).
+    if store::user_by_email(&transaction, &email).await?.is_some() {
+        let page = SetupPage {
+            layout: Layout::for_visitor(&visitor, "Set up Soloist", "Create the first administrator."),
+            email,
+            name,
+            errors: SignUpErrors {
+                email: Some(
+                    "This address already has an account. Use another, or promote it with `soloist admin create --email`."
+                        .to_owned(),
+                ),
+                ..SignUpErrors::default()
+            },
+        };
+        return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let user = store::create_user(
+        &transaction,
+        &NewUser {
+            email: email.clone(),
+            name,
+            role: Role::Admin,
+        },
+    )
+    .await?;
+    store::create_profile(&transaction, user.id).await?;
+    store::mark_verified(&transaction, &email).await?;
+    store::set_password_hash(&transaction, user.id, &password_hash).await?;
+    let actor = audit::Actor {
+        user_id: Some(user.id),
+        ..actor(&visitor)
+    };
+    let changes = serde_json::json!({ "role": { "after": "admin" }, "password_hash": { "after": "[hidden]" } });
+    let mut entry = actor.entry("UPDATE", "users", Some(user.id.0), Some(changes));
+    entry.metadata = Some(serde_json::json!({ "source": "first-run setup" }));
+    audit::store::record(&transaction, &entry).await?;
+    let Some(user) = store::user_by_id(&transaction, user.id).await? else {
+        return Err(PageError::Internal("the new admin vanished".to_owned()));
+    };
+    let cookie = start_session(&transaction, &state, &user, &visitor, "setup").await?;
+    transaction.commit().await?;
+    let mut response = see_other("/account?notice=welcome-admin");
+    response.add_cookie(&cookie).ok();
+    Ok(response)
+}

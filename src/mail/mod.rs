@@ -1,0 +1,171 @@
+//! Outgoing mail: SMTP when configured (`SOLOIST_SMTP_URL`), otherwise the
+//! development outbox, a table admins read in the browser, also printed to
+//! the log, so a local user can complete every flow without a mail server.
+
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// One plain-text message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    /// The recipient's address.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub body: String,
+}
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Mailer {
+    /// A real SMTP server.
+    Smtp {
+        /// The transport (pooled connections).
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The From address.
+        from: Mailbox,
+    },
+    /// The `mail_outbox` table.
+    Outbox {
+        /// The database.
+        pool: Pool,
+    },
+}
+
+/// Mail configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The SMTP URL is not valid.
+    #[error("SOLOIST_SMTP_URL is not valid: {0}")]
+    Url(String),
+    /// The From address is not valid.
+    #[error("SOLOIST_MAIL_FROM is not a valid address: {0}")]
+    From(String),
+    /// Sending failed.
+    #[error("sending mail failed: {0}")]
+    Send(String),
+}
+
+impl Mailer {
+    /// SMTP when `smtp_url` is set (`smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host:465`, or plain `smtp://host:25`), the outbox otherwise.
+    pub fn new(smtp_url: Option<&str>, from: &str, pool: Pool) -> Result<Self, MailError> {
+        let Some(url) = smtp_url else {
+            return Ok(Self::Outbox { pool });
+        };
+        let from: Mailbox = from
+            .parse()
+            .map_err(|error: lettre::address::AddressError| MailError::From(error.to_string()))?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|error| MailError::Url(error.to_string()))?
+            .timeout(Some(Duration::from_secs(15)))
+            .build();
+        Ok(Self::Smtp { transport, from })
+    }
+
+    /// A short description for the boot output.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Smtp { .. } => "SMTP",
+            Self::Outbox { .. } => {
+                "development outbox (no SMTP configured; admins read it at /admin/outbox)"
+            }
+        }
+    }
+
+    /// Sends now and reports failure.
+    pub async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        match self {
+            Self::Smtp { transport, from } => {
+                let to: Mailbox =
+                    mail.to
+                        .parse()
+                        .map_err(|error: lettre::address::AddressError| {
+                            MailError::Send(error.to_string())
+                        })?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(&mail.subject)
+                    .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                    .body(mail.body.clone())
+                    .map_err(|error| MailError::Send(error.to_string()))?;
+                transport
+                    .send(message)
+                    .await
+                    .map_err(|error| MailError::Send(error.to_string()))?;
+                Ok(())
+            }
+            Self::Outbox { pool } => {
+                let client = pool
+                    .get()
+                    .await
+                    .map_err(|error| MailError::Send(error.to_string()))?;
+                client
+                    .execute(
+                        "INSERT INTO mail_outbox (to_address, subject, body) VALUES ($1, $2, $3)",
+                        &[&mail.to, &mail.subject, &mail.body],
+                    )
+                    .await
+                    .map_err(|error| MailError::Send(error.to_string()))?;
+                tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail stored in the development outbox");
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends in the background, after the response: the time a request
+    /// takes must not reveal whether a mail was sent (account enumeration).
+    pub fn send_later(&self, mail: Mail) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = mailer.send(&mail).await {
+                tracing::error!(%error, to = %mail.to, subject = %mail.subject, "mail not sent");
+            }
+        });
+    }
+}
+
+/// A stored outbox message.
+#[derive(Clone, Debug)]
+pub struct OutboxEntry {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// When it was written.
+    pub created_at: time::OffsetDateTime,
+}
+
+const RECENT_OUTBOX: &str = "SELECT to_address, subject, body, created_at FROM mail_outbox \
+     ORDER BY created_at DESC LIMIT $1";
+
+/// Statements of the outbox, for the test that prepares them all.
+pub const STATEMENTS: &[&str] = &[RECENT_OUTBOX];
+
+/// The newest outbox messages.
+pub async fn recent_outbox(
+    client: &impl deadpool_postgres::GenericClient,
+    limit: i64,
+) -> Result<Vec<OutboxEntry>, crate::db::StoreError> {
+    let statement = client.prepare_cached(RECENT_OUTBOX).await?;
+    client
+        .query(&statement, &[&limit])
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(OutboxEntry {
+                to: row.try_get(0)?,
+                subject: row.try_get(1)?,
+                body: row.try_get(2)?,
+                created_at: row.try_get(3)?,
+            })
+        })
+        .collect()
+}

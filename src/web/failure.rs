@@ -1,0 +1,129 @@
+//! The one error type of page handlers, mapped to responses in one place:
+//! an error page with the right status, or a redirect to sign-in. Internal
+//! details are logged, never shown.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::db::StoreError;
+
+/// What can stop a page handler.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// The page needs a signed-in user.
+    #[error("sign-in required")]
+    SignInRequired,
+    /// The user may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The CSRF token was missing or wrong.
+    #[error("CSRF token missing or wrong")]
+    CsrfFailed,
+    /// Nothing here (also for things that exist but are not the visitor's).
+    #[error("not found")]
+    NotFound,
+    /// The request could not be understood.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A rate limit was hit.
+    #[error("too many requests")]
+    TooManyRequests,
+    /// The database is unreachable.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<deadpool_postgres::PoolError> for PageError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
+impl From<tokio_postgres::Error> for PageError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        let io =
+            std::error::Error::source(&error).is_some_and(|source| source.is::<std::io::Error>());
+        if error.is_closed() || io {
+            Self::Unavailable(error.to_string())
+        } else if let Some(db_error) = error.as_db_error() {
+            Self::Internal(format!(
+                "{} ({}){}",
+                db_error.message(),
+                db_error.code().code(),
+                db_error
+                    .constraint()
+                    .map(|name| format!(" on {name}"))
+                    .unwrap_or_default()
+            ))
+        } else {
+            Self::Internal(error.to_string())
+        }
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Postgres(error) => error.into(),
+            StoreError::Decode { .. } => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<crate::accounts::secrets::HashError> for PageError {
+    fn from(error: crate::accounts::secrets::HashError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::SignInRequired => StatusCode::SEE_OTHER,
+            Self::Forbidden | Self::CsrfFailed => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::SignInRequired => HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/sign-in"))
+                .finish(),
+            Self::Unavailable(detail) | Self::Internal(detail) => {
+                tracing::error!(%detail, status = %self.status_code(), "request failed");
+                let mut response = super::errors::error_page(self.status_code());
+                if matches!(self, Self::Unavailable(_)) {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                }
+                response
+            }
+            Self::BadRequest(message) => {
+                super::errors::error_page_with(self.status_code(), "Bad request", message)
+            }
+            Self::CsrfFailed => super::errors::error_page_with(
+                self.status_code(),
+                "This form has expired",
+                "Go back, reload the page and submit the form again.",
+            ),
+            Self::TooManyRequests => {
+                let mut response = super::errors::error_page(self.status_code());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+                response
+            }
+            _ => super::errors::error_page(self.status_code()),
+        }
+    }
+}
