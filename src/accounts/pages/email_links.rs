@@ -268,22 +268,55 @@ pub struct EmailForm {
     email: String,
 }
 
-/// Rate-limits and looks up a link request; the same work whether or not
-/// the address has an account. Returns the active user's email if any.
-async fn link_request(
-    client: &deadpool_postgres::Client,
+/// Rate-limits a link request, then mails a link of `kind` when the address
+/// has an active account: the same work and answer either way.
+async fn mail_link_if_known(
+    state: &AppState,
     visitor: &Visitor,
     email: &str,
-) -> Result<Option<crate::accounts::model::User>, PageError> {
+    kind: VerificationTokenType,
+    compose: fn(&AppState, &crate::accounts::model::User, &str) -> Mail,
+) -> Result<(), PageError> {
+    let client = state.pool.get().await?;
     let ip = visitor.ip.clone().unwrap_or_default();
-    if !rate_limit::allow(client, &EMAIL_LINK_PER_IP, &ip).await?
-        || !rate_limit::allow(client, &EMAIL_LINK_PER_ACCOUNT, email).await?
+    if !rate_limit::allow(&client, &EMAIL_LINK_PER_IP, &ip).await?
+        || !rate_limit::allow(&client, &EMAIL_LINK_PER_ACCOUNT, email).await?
     {
         return Err(PageError::TooManyRequests);
     }
-    Ok(store::user_by_email(client, email)
+    let user = store::user_by_email(&client, email)
         .await?
-        .filter(|user| user.is_active))
+        .filter(|user| user.is_active);
+    if let Some(user) = user {
+        let link = issue_link(&client, state, &user.email, kind, None).await?;
+        state.mailer.send_later(compose(state, &user, &link));
+    }
+    Ok(())
+}
+
+fn reset_mail(state: &AppState, user: &crate::accounts::model::User, link: &str) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: format!("Reset your {} password", state.site_name),
+        body: format!(
+            "Hello {},\n\nTo choose a new password, open this link:\n\n{link}\n\n\
+             It works for one hour and only once. If you did not ask for this, ignore this message: \
+             your password stays as it is.\n",
+            user.name
+        ),
+    }
+}
+
+fn magic_link_mail(state: &AppState, user: &crate::accounts::model::User, link: &str) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: format!("Your {} sign-in link", state.site_name),
+        body: format!(
+            "Hello {},\n\nOpen this link to sign in:\n\n{link}\n\nIt works for 15 minutes and only once. \
+             If you did not ask for it, ignore this message.\n",
+            user.name
+        ),
+    }
 }
 
 /// `POST /reset-password`: always "check your email".
@@ -304,27 +337,14 @@ pub async fn reset_request(
         };
         return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
     };
-    let client = state.pool.get().await?;
-    if let Some(user) = link_request(&client, &visitor, &email).await? {
-        let link = issue_link(
-            &client,
-            &state,
-            &user.email,
-            VerificationTokenType::PasswordReset,
-            None,
-        )
-        .await?;
-        state.mailer.send_later(Mail {
-            to: user.email.clone(),
-            subject: format!("Reset your {} password", state.site_name),
-            body: format!(
-                "Hello {},\n\nTo choose a new password, open this link:\n\n{link}\n\n\
-                 It works for one hour and only once. If you did not ask for this, ignore this message: \
-                 your password stays as it is.\n",
-                user.name
-            ),
-        });
-    }
+    mail_link_if_known(
+        &state,
+        &visitor,
+        &email,
+        VerificationTokenType::PasswordReset,
+        reset_mail,
+    )
+    .await?;
     Ok(check_email_page(
         &visitor,
         "Check your email",
@@ -488,26 +508,14 @@ pub async fn magic_link_request(
         };
         return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
     };
-    let client = state.pool.get().await?;
-    if let Some(user) = link_request(&client, &visitor, &email).await? {
-        let link = issue_link(
-            &client,
-            &state,
-            &user.email,
-            VerificationTokenType::MagicLink,
-            None,
-        )
-        .await?;
-        state.mailer.send_later(Mail {
-            to: user.email.clone(),
-            subject: format!("Your {} sign-in link", state.site_name),
-            body: format!(
-                "Hello {},\n\nOpen this link to sign in:\n\n{link}\n\nIt works for 15 minutes and only once. \
-                 If you did not ask for it, ignore this message.\n",
-                user.name
-            ),
-        });
-    }
+    mail_link_if_known(
+        &state,
+        &visitor,
+        &email,
+        VerificationTokenType::MagicLink,
+        magic_link_mail,
+    )
+    .await?;
     Ok(check_email_page(
         &visitor,
         "Check your email",

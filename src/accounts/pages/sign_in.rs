@@ -32,9 +32,23 @@ pub struct SignUpErrors {
     pub password: Option<String>,
 }
 
-impl SignUpErrors {
-    fn any(&self) -> bool {
-        self.email.is_some() || self.name.is_some() || self.password.is_some()
+impl SignUpForm {
+    /// The form's values as domain types, or a message per bad field.
+    fn parse(&self) -> Result<(String, String, Password), SignUpErrors> {
+        let mut errors = SignUpErrors::default();
+        let email = parse_email(&self.email)
+            .map_err(|message| errors.email = Some(message.to_owned()))
+            .ok();
+        let name = parse_name(&self.name)
+            .map_err(|message| errors.name = Some(message.to_owned()))
+            .ok();
+        let password = Password::new(&self.password, &[&self.email, &self.name])
+            .map_err(|error| errors.password = Some(error.to_string()))
+            .ok();
+        match (email, name, password) {
+            (Some(email), Some(name), Some(password)) => Ok((email, name, password)),
+            _ => Err(errors),
+        }
     }
 }
 
@@ -92,26 +106,18 @@ pub async fn sign_up(
     request: CsrfForm<SignUpForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let mut errors = SignUpErrors::default();
-    let email = parse_email(&form.email)
-        .map_err(|message| errors.email = Some(message.to_owned()))
-        .ok();
-    let name = parse_name(&form.name)
-        .map_err(|message| errors.name = Some(message.to_owned()))
-        .ok();
-    let password = Password::new(&form.password, &[&form.email, &form.name])
-        .map_err(|error| errors.password = Some(error.to_string()))
-        .ok();
-    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
-        let page = SignUpPage {
-            layout: Layout::for_visitor(&visitor, "Create your account", "Create an account."),
-            email: form.email.chars().take(254).collect(),
-            name: form.name.chars().take(100).collect(),
-            next: safe_next(&form.next),
-            errors,
-        };
-        debug_assert!(page.errors.any());
-        return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+    let (email, name, password) = match form.parse() {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let page = SignUpPage {
+                layout: Layout::for_visitor(&visitor, "Create your account", "Create an account."),
+                email: form.email.chars().take(254).collect(),
+                name: form.name.chars().take(100).collect(),
+                next: safe_next(&form.next),
+                errors,
+            };
+            return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+        }
     };
     let mut client = state.pool.get().await?;
     let ip = visitor.ip.clone().unwrap_or_default();
@@ -364,28 +370,21 @@ pub async fn setup(
     request: CsrfForm<SignUpForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let mut errors = SignUpErrors::default();
-    let email = parse_email(&form.email)
-        .map_err(|message| errors.email = Some(message.to_owned()))
-        .ok();
-    let name = parse_name(&form.name)
-        .map_err(|message| errors.name = Some(message.to_owned()))
-        .ok();
-    let password = Password::new(&form.password, &[&form.email, &form.name])
-        .map_err(|error| errors.password = Some(error.to_string()))
-        .ok();
-    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
-        let page = SetupPage {
-            layout: Layout::for_visitor(
-                &visitor,
-                "Set up Soloist",
-                "Create the first administrator.",
-            ),
-            email: form.email.chars().take(254).collect(),
-            name: form.name.chars().take(100).collect(),
-            errors,
-        };
-        return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+    let (email, name, password) = match form.parse() {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let page = SetupPage {
+                layout: Layout::for_visitor(
+                    &visitor,
+                    "Set up Soloist",
+                    "Create the first administrator.",
+                ),
+                email: form.email.chars().take(254).collect(),
+                name: form.name.chars().take(100).collect(),
+                errors,
+            };
+            return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+        }
     };
     let password_hash = state.hasher.hash(&password).await?;
     let mut client = state.pool.get().await?;
