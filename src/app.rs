@@ -195,7 +195,14 @@ impl Soloist {
             Err(error) => return Err((StartError::Setup(error.to_string()), database)),
         };
         tracing::info!(mail = mailer.describe(), "outgoing mail");
-        let state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
+        let mut state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
+        if !config.oauth.is_empty() {
+            state.http = match crate::accounts::oauth::http_client() {
+                Ok(http) => Some(http),
+                Err(error) => return Err((StartError::Setup(error.to_string()), database)),
+            };
+            state.oauth = config.oauth.clone();
+        }
         let server = match web::server(listener, state, config.workers) {
             Ok(server) => server,
             Err(error) => return Err((error.into(), database)),

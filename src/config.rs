@@ -71,6 +71,75 @@ pub struct Overrides {
     /// The From address of outgoing mail.
     #[arg(long, env = "SOLOIST_MAIL_FROM", global = true, value_name = "ADDRESS")]
     pub mail_from: Option<String>,
+    /// GitHub OAuth app client id (enables "Sign in with GitHub").
+    #[arg(
+        long,
+        env = "SOLOIST_GITHUB_CLIENT_ID",
+        global = true,
+        value_name = "ID"
+    )]
+    pub github_client_id: Option<String>,
+    /// GitHub OAuth app client secret.
+    #[arg(
+        long,
+        env = "SOLOIST_GITHUB_CLIENT_SECRET",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub github_client_secret: Option<String>,
+    /// GitHub's web URL (authorize and token endpoints live under it).
+    #[arg(long, env = "SOLOIST_GITHUB_URL", global = true, value_name = "URL")]
+    pub github_url: Option<String>,
+    /// GitHub's API URL.
+    #[arg(
+        long,
+        env = "SOLOIST_GITHUB_API_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub github_api_url: Option<String>,
+    /// Google OAuth client id (enables "Sign in with Google").
+    #[arg(
+        long,
+        env = "SOLOIST_GOOGLE_CLIENT_ID",
+        global = true,
+        value_name = "ID"
+    )]
+    pub google_client_id: Option<String>,
+    /// Google OAuth client secret.
+    #[arg(
+        long,
+        env = "SOLOIST_GOOGLE_CLIENT_SECRET",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub google_client_secret: Option<String>,
+    /// Google's authorization URL.
+    #[arg(
+        long,
+        env = "SOLOIST_GOOGLE_AUTH_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub google_auth_url: Option<String>,
+    /// Google's token URL.
+    #[arg(
+        long,
+        env = "SOLOIST_GOOGLE_TOKEN_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub google_token_url: Option<String>,
+    /// Google's userinfo URL.
+    #[arg(
+        long,
+        env = "SOLOIST_GOOGLE_USERINFO_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub google_userinfo_url: Option<String>,
 }
 
 impl Overrides {
@@ -88,6 +157,15 @@ impl Overrides {
             log_format: self.log_format.or(lower.log_format),
             smtp_url: self.smtp_url.or(lower.smtp_url),
             mail_from: self.mail_from.or(lower.mail_from),
+            github_client_id: self.github_client_id.or(lower.github_client_id),
+            github_client_secret: self.github_client_secret.or(lower.github_client_secret),
+            github_url: self.github_url.or(lower.github_url),
+            github_api_url: self.github_api_url.or(lower.github_api_url),
+            google_client_id: self.google_client_id.or(lower.google_client_id),
+            google_client_secret: self.google_client_secret.or(lower.google_client_secret),
+            google_auth_url: self.google_auth_url.or(lower.google_auth_url),
+            google_token_url: self.google_token_url.or(lower.google_token_url),
+            google_userinfo_url: self.google_userinfo_url.or(lower.google_userinfo_url),
         }
     }
 }
@@ -117,6 +195,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The From address of outgoing mail.
     pub mail_from: String,
+    /// Sign-in providers that are configured.
+    pub oauth: Vec<crate::accounts::oauth::Provider>,
 }
 
 /// A configuration that cannot be used.
@@ -166,6 +246,7 @@ impl Config {
     /// Fills defaults into `values`.
     pub fn resolve(values: Overrides) -> Result<Self, ConfigError> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let oauth = crate::accounts::oauth::Provider::configured(&values);
         let config = Self {
             data_dir: values.data_dir.unwrap_or_else(default_data_dir),
             database_url: values.database_url.filter(|url| !url.trim().is_empty()),
@@ -184,6 +265,7 @@ impl Config {
             mail_from: values
                 .mail_from
                 .unwrap_or_else(|| "Soloist <no-reply@localhost>".to_owned()),
+            oauth,
         };
         if config.pool_size == 0 || config.workers == 0 {
             return Err(ConfigError::Invalid(

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod model;
+pub mod oauth;
 pub mod pages;
 pub mod secrets;
 pub mod store;

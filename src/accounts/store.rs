@@ -319,6 +319,9 @@ const UPDATE_PROFILE: &str = "UPDATE user_profiles SET bio = $2, website = $3, l
 const UPDATE_USER_CARD: &str = "UPDATE users SET name = $2, avatar_url = $3 WHERE id = $1";
 const ADMIN_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND is_active)";
 const SET_ROLE: &str = "UPDATE users SET role = $2 WHERE id = $1";
+const USER_BY_PROVIDER_ACCOUNT: &str = "SELECT u.id, u.email, u.name, u.avatar_url, u.role, u.email_verified, \
+     u.is_active, u.last_login_at, u.created_at, u.updated_at FROM accounts a JOIN users u ON u.id = a.user_id \
+     WHERE a.provider = $1 AND a.provider_account_id = $2";
 const IS_TIMEZONE: &str = "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)";
 
 /// Statements added for sign-in, for the test that prepares them all.
@@ -342,6 +345,7 @@ pub const SIGN_IN_STATEMENTS: &[&str] = &[
     UPDATE_USER_CARD,
     ADMIN_EXISTS,
     SET_ROLE,
+    USER_BY_PROVIDER_ACCOUNT,
     IS_TIMEZONE,
 ];
 
@@ -638,4 +642,19 @@ pub async fn set_role(
 pub async fn is_timezone(client: &impl GenericClient, name: &str) -> Result<bool, StoreError> {
     let statement = client.prepare_cached(IS_TIMEZONE).await?;
     Ok(client.query_one(&statement, &[&name]).await?.get(0))
+}
+
+/// The user linked to a provider identity.
+pub async fn user_by_provider_account(
+    client: &impl GenericClient,
+    provider: &str,
+    provider_account_id: &str,
+) -> Result<Option<User>, StoreError> {
+    let statement = client.prepare_cached(USER_BY_PROVIDER_ACCOUNT).await?;
+    client
+        .query_opt(&statement, &[&provider, &provider_account_id])
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
 }

@@ -69,6 +69,10 @@ pub struct AppState {
     pub hasher: crate::accounts::secrets::PasswordHasherPool,
     /// Outgoing mail.
     pub mailer: crate::mail::Mailer,
+    /// Configured sign-in providers.
+    pub oauth: Vec<crate::accounts::oauth::Provider>,
+    /// The HTTP client for provider calls (only built when one is configured).
+    pub http: Option<reqwest::Client>,
 }
 
 impl AppState {
@@ -102,6 +106,8 @@ impl AppState {
             sessions: SessionPolicy::default(),
             hasher,
             mailer,
+            oauth: Vec::new(),
+            http: None,
         }
     }
 }

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod lifecycle;
+mod oauth;
 mod schema;
 mod smtp;
 mod support;

@@ -3,6 +3,7 @@
 //! one transaction (with its audit row), and render or redirect.
 
 mod email_links;
+mod oauth;
 mod settings;
 mod sign_in;
 
@@ -83,7 +84,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/account/sessions/{id}/end",
             web::post().to(settings::end_session),
         )
-        .route("/admin/outbox", web::get().to(settings::outbox));
+        .route("/admin/outbox", web::get().to(settings::outbox))
+        .route("/auth/{provider}", web::get().to(oauth::start))
+        .route("/auth/{provider}/callback", web::get().to(oauth::callback));
 }
 
 /// Every POST route of this module (the CSRF tests enumerate them).

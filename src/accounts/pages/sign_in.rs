@@ -202,6 +202,16 @@ pub struct SignInPage {
     pub next: String,
     /// The form's error.
     pub error: Option<String>,
+    /// Sign-in providers: (URL slug, name).
+    pub providers: Vec<(String, String)>,
+}
+
+fn providers(state: &AppState) -> Vec<(String, String)> {
+    state
+        .oauth
+        .iter()
+        .map(|provider| (provider.kind.slug().to_owned(), provider.kind.to_string()))
+        .collect()
 }
 
 /// The sign-in form.
@@ -216,6 +226,7 @@ pub struct SignInForm {
 }
 
 pub async fn sign_in_page(
+    state: web::Data<AppState>,
     visitor: Visitor,
     query: web::Query<NextQuery>,
     request: HttpRequest,
@@ -229,6 +240,7 @@ pub async fn sign_in_page(
         email: String::new(),
         next: safe_next(&query.next),
         error: None,
+        providers: providers(&state),
     };
     render(&page, StatusCode::OK)
 }
@@ -249,6 +261,7 @@ pub async fn sign_in(
             email: form.email.chars().take(254).collect(),
             next: safe_next(&form.next),
             error: Some(error.to_owned()),
+            providers: providers(&state),
         };
         render(&page, StatusCode::UNAUTHORIZED)
     };

@@ -1,0 +1,255 @@
+//! `GET /auth/{provider}` and its callback: sign-in with GitHub or Google.
+//!
+//! Linking rules (against account pre-hijacking): a provider identity
+//! already linked signs its user in; otherwise the provider must vouch for
+//! the email address, and an existing local account with that address is
+//! linked only if its own address is verified too. An unverified local
+//! account is never linked automatically.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::email_links::check_email_page;
+use super::{actor, safe_next, see_other, start_session};
+use crate::accounts::model::{NewAccount, NewUser, Role};
+use crate::accounts::oauth::{Provider, fetch_profile};
+use crate::accounts::secrets::{random_token, same_secret};
+use crate::accounts::store;
+use crate::audit;
+use crate::web::AppState;
+use crate::web::failure::PageError;
+use crate::web::visitor::Visitor;
+
+const FLOW_COOKIE: &str = "soloist_oauth";
+
+fn provider<'a>(state: &'a AppState, slug: &str) -> Result<&'a Provider, PageError> {
+    state
+        .oauth
+        .iter()
+        .find(|provider| provider.kind.slug() == slug)
+        .ok_or(PageError::NotFound)
+}
+
+fn redirect_uri(state: &AppState, provider: &Provider) -> String {
+    format!("{}/auth/{}/callback", state.base_url, provider.kind.slug())
+}
+
+/// Where to return after signing in.
+#[derive(Deserialize)]
+pub struct StartQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /auth/{provider}`: remembers state, PKCE verifier and `next` in a
+/// short-lived cookie and sends the browser to the provider.
+pub async fn start(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<StartQuery>,
+) -> Result<HttpResponse, PageError> {
+    let provider = provider(&state, &path)?;
+    let flow_state = random_token()?;
+    let verifier = random_token()?;
+    let next = safe_next(&query.next);
+    let cookie = Cookie::build(FLOW_COOKIE, format!("{flow_state}|{verifier}|{next}"))
+        .path("/auth")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::minutes(10))
+        .finish();
+    let mut response =
+        see_other(&provider.authorize(&redirect_uri(&state, provider), &flow_state, &verifier));
+    response.add_cookie(&cookie).ok();
+    Ok(response)
+}
+
+/// What the provider sends back.
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+fn refused(visitor: &Visitor, heading: &str, message: &str, status: StatusCode) -> HttpResponse {
+    let mut response = check_email_page(visitor, heading, message);
+    *response.status_mut() = status;
+    response
+}
+
+/// `GET /auth/{provider}/callback`.
+pub async fn callback(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<CallbackQuery>,
+    visitor: Visitor,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let provider = provider(&state, &path)?;
+    let flow = request
+        .cookie(FLOW_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .unwrap_or_default();
+    let mut parts = flow.splitn(3, '|');
+    let (expected_state, verifier, next) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        safe_next(parts.next().unwrap_or_default()),
+    );
+    if query.error.is_some() {
+        return Ok(refused(
+            &visitor,
+            "Sign-in was cancelled",
+            "Nothing was changed. You can try again.",
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    if expected_state.is_empty()
+        || !same_secret(expected_state, &query.state)
+        || query.code.is_empty()
+    {
+        return Ok(refused(
+            &visitor,
+            "This sign-in link is not valid",
+            "It was not started from this browser or has expired. Start again from the sign-in page.",
+            StatusCode::BAD_REQUEST,
+        ));
+    }
+    let http = state.http.as_ref().ok_or(PageError::NotFound)?;
+    let profile = match fetch_profile(
+        http,
+        provider,
+        &query.code,
+        verifier,
+        &redirect_uri(&state, provider),
+    )
+    .await
+    {
+        Ok(profile) => profile,
+        Err(error) => {
+            tracing::warn!(%error, provider = %provider.kind, "OAuth exchange failed");
+            return Ok(refused(
+                &visitor,
+                "Sign-in did not complete",
+                &format!(
+                    "{} did not confirm the sign-in. Please try again.",
+                    provider.kind
+                ),
+                StatusCode::BAD_GATEWAY,
+            ));
+        }
+    };
+    let slug = provider.kind.slug();
+    let mut client = state.pool.get().await?;
+    let transaction = client.transaction().await?;
+    let linked = store::user_by_provider_account(&transaction, slug, &profile.id).await?;
+    let user = match linked {
+        Some(user) => user,
+        None => {
+            let Some(email) = profile.verified_email.clone() else {
+                return Ok(refused(
+                    &visitor,
+                    "No verified email address",
+                    &format!(
+                        "Your {} account has no verified email address, so it cannot sign in here.",
+                        provider.kind
+                    ),
+                    StatusCode::FORBIDDEN,
+                ));
+            };
+            let user = match store::user_by_email(&transaction, &email).await? {
+                Some(existing) if existing.email_verified => existing,
+                Some(_) => {
+                    return Ok(refused(
+                        &visitor,
+                        "Confirm your email first",
+                        &format!(
+                            "An account with {email} exists but its address is not confirmed yet. Sign in with your \
+                             password (or a sign-in link) and confirm your email, then connect {}.",
+                            provider.kind
+                        ),
+                        StatusCode::CONFLICT,
+                    ));
+                }
+                None => {
+                    let name: String = profile
+                        .name
+                        .chars()
+                        .filter(|character| !character.is_control())
+                        .take(100)
+                        .collect();
+                    let user = store::create_user(
+                        &transaction,
+                        &NewUser {
+                            email: email.clone(),
+                            name,
+                            role: Role::User,
+                        },
+                    )
+                    .await?;
+                    store::create_profile(&transaction, user.id).await?;
+                    store::mark_verified(&transaction, &email).await?;
+                    let changes = serde_json::json!({ "email": { "after": email }, "name": { "after": user.name } });
+                    let mut entry = audit::Actor {
+                        user_id: Some(user.id),
+                        ..actor(&visitor)
+                    }
+                    .entry("CREATE", "users", Some(user.id.0), Some(changes));
+                    entry.metadata = Some(serde_json::json!({ "via": slug }));
+                    audit::store::record(&transaction, &entry).await?;
+                    store::user_by_id(&transaction, user.id)
+                        .await?
+                        .ok_or(PageError::NotFound)?
+                }
+            };
+            let account = store::link_account(
+                &transaction,
+                &NewAccount {
+                    user_id: user.id,
+                    provider: slug.to_owned(),
+                    provider_account_id: profile.id.clone(),
+                    kind: "oauth".to_owned(),
+                },
+            )
+            .await?;
+            audit::store::record(
+                &transaction,
+                &audit::Actor {
+                    user_id: Some(user.id),
+                    ..actor(&visitor)
+                }
+                .entry(
+                    "CREATE",
+                    "accounts",
+                    Some(account.id.0),
+                    Some(serde_json::json!({ "provider": { "after": slug } })),
+                ),
+            )
+            .await?;
+            user
+        }
+    };
+    if !user.is_active {
+        return Ok(refused(
+            &visitor,
+            "This account is deactivated",
+            "Contact the site's administrator.",
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    let cookie = start_session(&transaction, &state, &user, &visitor, slug).await?;
+    transaction.commit().await?;
+    let mut response = see_other(&next);
+    response.add_cookie(&cookie).ok();
+    let mut spent = Cookie::build(FLOW_COOKIE, "").path("/auth").finish();
+    spent.make_removal();
+    response.add_cookie(&spent).ok();
+    Ok(response)
+}

@@ -1,0 +1,324 @@
+//! Sign-in with GitHub and Google against a local provider that speaks
+//! their HTTP shapes: authorization with state and PKCE, token exchange,
+//! profile and emails.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use base64::Engine;
+use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
+use soloist::config::Overrides;
+
+use crate::support::{TestApp, spawn_app_with};
+
+/// What the stand-in provider knows: the person behind each code, the PKCE
+/// challenge it was issued with, and that person's emails.
+#[derive(Clone, Default)]
+struct Provider {
+    person: Arc<Mutex<Person>>,
+    codes: Arc<Mutex<HashMap<String, String>>>,
+}
+
+#[derive(Clone, Default)]
+struct Person {
+    id: i64,
+    login: String,
+    email: String,
+    verified: bool,
+}
+
+async fn authorize(
+    provider: web::Data<Provider>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let code = format!("code-{}", uuid::Uuid::new_v4().simple());
+    assert_eq!(
+        query.get("code_challenge_method").map(String::as_str),
+        Some("S256")
+    );
+    provider
+        .codes
+        .lock()
+        .unwrap()
+        .insert(code.clone(), query["code_challenge"].clone());
+    let location = format!(
+        "{}?code={code}&state={}",
+        query["redirect_uri"], query["state"]
+    );
+    HttpResponse::Found()
+        .insert_header(("Location", location))
+        .finish()
+}
+
+async fn token(
+    provider: web::Data<Provider>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let Some(challenge) = provider.codes.lock().unwrap().remove(&form["code"]) else {
+        return HttpResponse::Ok().json(serde_json::json!({ "error": "bad_verification_code" }));
+    };
+    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(form["code_verifier"].as_bytes()));
+    if expected != challenge || form["client_secret"] != "secret" {
+        return HttpResponse::Ok().json(serde_json::json!({ "error": "invalid_grant" }));
+    }
+    HttpResponse::Ok()
+        .json(serde_json::json!({ "access_token": "token-1", "token_type": "bearer" }))
+}
+
+async fn github_user(provider: web::Data<Provider>) -> HttpResponse {
+    let person = provider.person.lock().unwrap().clone();
+    HttpResponse::Ok().json(serde_json::json!({ "id": person.id, "login": person.login, "name": null, "avatar_url": "https://avatars.example/1" }))
+}
+
+async fn github_emails(provider: web::Data<Provider>) -> HttpResponse {
+    let person = provider.person.lock().unwrap().clone();
+    HttpResponse::Ok().json(serde_json::json!([
+        { "email": "secondary@example.com", "primary": false, "verified": true },
+        { "email": person.email, "primary": true, "verified": person.verified },
+    ]))
+}
+
+async fn google_userinfo(provider: web::Data<Provider>) -> HttpResponse {
+    let person = provider.person.lock().unwrap().clone();
+    HttpResponse::Ok().json(serde_json::json!({
+        "sub": person.id.to_string(), "email": person.email, "email_verified": person.verified, "name": person.login
+    }))
+}
+
+async fn start_provider() -> (Provider, String) {
+    let provider = Provider::default();
+    let data = web::Data::new(provider.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/login/oauth/authorize", web::get().to(authorize))
+            .route("/login/oauth/access_token", web::post().to(token))
+            .route("/user", web::get().to(github_user))
+            .route("/user/emails", web::get().to(github_emails))
+            .route("/google/auth", web::get().to(authorize))
+            .route("/google/token", web::post().to(token))
+            .route("/google/userinfo", web::get().to(google_userinfo))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    (provider, url)
+}
+
+async fn app_with_providers() -> (TestApp, Provider) {
+    let (provider, url) = start_provider().await;
+    let app = spawn_app_with(Overrides {
+        github_client_id: Some("client".into()),
+        github_client_secret: Some("secret".into()),
+        github_url: Some(url.clone()),
+        github_api_url: Some(url.clone()),
+        google_client_id: Some("client".into()),
+        google_client_secret: Some("secret".into()),
+        google_auth_url: Some(format!("{url}/google/auth")),
+        google_token_url: Some(format!("{url}/google/token")),
+        google_userinfo_url: Some(format!("{url}/google/userinfo")),
+        ..Overrides::default()
+    })
+    .await;
+    (app, provider)
+}
+
+/// Runs the browser side of the flow: start, the provider's redirect, the callback.
+async fn oauth_sign_in(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    provider: &str,
+) -> reqwest::Response {
+    let start = browser
+        .get(format!("{}/auth/{provider}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    assert!(authorize.contains("state=") && authorize.contains("code_challenge="));
+    let back = browser.get(&authorize).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        callback.starts_with(&format!("{}/auth/{provider}/callback?code=", app.url)),
+        "{callback}"
+    );
+    browser.get(callback).send().await.unwrap()
+}
+
+fn set(provider: &Provider, id: i64, email: &str, verified: bool) {
+    *provider.person.lock().unwrap() = Person {
+        id,
+        login: "octo".into(),
+        email: email.into(),
+        verified,
+    };
+}
+
+#[tokio::test]
+async fn github_sign_in_creates_a_verified_account_and_signs_in_again_by_provider_id() {
+    let (app, provider) = app_with_providers().await;
+    let page = app
+        .http
+        .get(format!("{}/sign-in", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Continue with GitHub") && page.contains("Continue with Google"));
+    set(&provider, 42, "Octo@Example.com", true);
+    let browser = app.new_browser();
+    let done = oauth_sign_in(&app, &browser, "github").await;
+    assert_eq!(
+        done.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        done.text().await.unwrap()
+    );
+    let account = browser
+        .get(format!("{}/account", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        account.contains("octo@example.com") && account.contains("confirmed"),
+        "{account}"
+    );
+    let row = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT provider, provider_account_id, access_token FROM accounts",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("github".into(), "42".into())
+    );
+    assert_eq!(
+        row.get::<_, Option<String>>(2),
+        None,
+        "provider tokens are not kept"
+    );
+    // The provider's address changes: the identity still signs in the same user.
+    set(&provider, 42, "renamed@example.com", true);
+    let again = app.new_browser();
+    assert_eq!(
+        oauth_sign_in(&app, &again, "github").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let users: i64 = app
+        .sql()
+        .await
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(users, 1);
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn oauth_never_links_to_an_unverified_local_account() {
+    let (app, provider) = app_with_providers().await;
+    // A pre-hijacking attempt: someone registers the victim's address with a password, unverified.
+    let attacker = app.new_browser();
+    app.post_form(
+        &attacker,
+        "/sign-up",
+        "/sign-up",
+        &[
+            ("name", "Mallory"),
+            ("email", "victim@example.com"),
+            ("password", "correct horse battery staple"),
+        ],
+    )
+    .await;
+    set(&provider, 7, "victim@example.com", true);
+    let victim = app.new_browser();
+    let refused = oauth_sign_in(&app, &victim, "google").await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(refused.text().await.unwrap().contains("not confirmed"));
+    let links: i64 = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT count(*) FROM accounts WHERE provider = 'google'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(links, 0);
+    // Once the local address is verified, the same identity links to it.
+    app.sql()
+        .await
+        .execute("UPDATE users SET email_verified = true", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        oauth_sign_in(&app, &victim, "google").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // A provider that does not vouch for the address cannot sign in at all.
+    set(&provider, 8, "other@example.com", false);
+    let unverified = oauth_sign_in(&app, &app.new_browser(), "github").await;
+    assert_eq!(unverified.status(), StatusCode::FORBIDDEN);
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_callback_with_a_forged_state_or_without_the_flow_cookie_is_refused() {
+    let (app, provider) = app_with_providers().await;
+    set(&provider, 9, "state@example.com", true);
+    let browser = app.new_browser();
+    let start = browser
+        .get(format!("{}/auth/github", app.url))
+        .send()
+        .await
+        .unwrap();
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let back = browser.get(&authorize).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    let forged = callback.split("&state=").next().unwrap().to_owned() + "&state=forged";
+    assert_eq!(
+        browser.get(&forged).send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let other_browser = app.new_browser();
+    assert_eq!(
+        other_browser.get(&callback).send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST,
+        "login CSRF"
+    );
+    assert_eq!(
+        app.new_browser()
+            .get(format!("{}/auth/unknown", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let users: i64 = app
+        .sql()
+        .await
+        .query_one("SELECT count(*) FROM users", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(users, 0);
+    app.soloist.stop().await.unwrap();
+}
