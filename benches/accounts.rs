@@ -48,6 +48,9 @@ fn csrf_in(body: &str) -> String {
 }
 
 fn client() -> reqwest::Client {
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .ok();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)

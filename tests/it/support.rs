@@ -227,6 +227,10 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
 /// An HTTP client that keeps cookies and does not follow redirects, like a
 /// browser tab whose every step the test looks at.
 pub fn browser() -> reqwest::Client {
+    // reqwest is built without a default TLS crypto provider (Soloist uses ring).
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .ok();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
