@@ -4,6 +4,7 @@ pub mod assets;
 pub mod csrf;
 pub mod errors;
 pub mod failure;
+pub mod local_time;
 pub mod pages;
 pub mod rate_limit;
 pub mod visitor;

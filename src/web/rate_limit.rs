@@ -50,6 +50,12 @@ pub const SIGN_UP_PER_IP: Limit = Limit {
     max: 10,
     window: Duration::from_secs(3600),
 };
+/// Sign-ups per address (each one mails the owner).
+pub const SIGN_UP_PER_ACCOUNT: Limit = Limit {
+    name: "sign-up:account",
+    max: 5,
+    window: Duration::from_secs(3600),
+};
 /// Reset and magic-link requests per client address.
 pub const EMAIL_LINK_PER_IP: Limit = Limit {
     name: "email-link:ip",

@@ -1346,3 +1346,35 @@ async fn sign_in_is_rate_limited_per_address_before_any_hashing() {
     );
     app.soloist.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn times_are_shown_in_the_users_time_zone() {
+    let (app, sink) = app_with_mail().await;
+    let browser = app.new_browser();
+    sign_up(&app, &sink, &browser, "tokyo@example.com").await;
+    app.sql()
+        .await
+        .execute("UPDATE user_profiles SET timezone = 'Asia/Tokyo'", &[])
+        .await
+        .unwrap();
+    let expected: String = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT to_char(created_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD HH24:MI') FROM users",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let page = browser
+        .get(format!("{}/account", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("{expected} Asia/Tokyo")), "{page}");
+    app.soloist.stop().await.unwrap();
+}

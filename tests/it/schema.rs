@@ -1227,6 +1227,7 @@ async fn every_store_statement_prepares_against_the_migrated_schema() {
         soloist::accounts::store::SIGN_IN_STATEMENTS,
         soloist::web::rate_limit::STATEMENTS,
         soloist::mail::STATEMENTS,
+        soloist::web::local_time::STATEMENTS,
     ];
     let mut count = 0;
     for statement in stores.iter().flat_map(|store| store.iter()) {

@@ -14,16 +14,9 @@ use crate::audit;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::failure::PageError;
+use crate::web::local_time::LocalTimes;
 use crate::web::pages::{Layout, render};
 use crate::web::visitor::Visitor;
-
-fn when(moment: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    moment
-        .to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
-}
 
 /// The plan line of the account page.
 #[derive(Clone, Debug)]
@@ -95,6 +88,21 @@ pub async fn account(
         .await?
         .ok_or(PageError::SignInRequired)?;
     let profile = details.profile.as_ref();
+    let zone = profile
+        .and_then(|profile| profile.timezone.clone())
+        .unwrap_or_else(|| "UTC".to_owned());
+    let moments = [Some(details.user.created_at), details.user.last_login_at]
+        .into_iter()
+        .chain(
+            details
+                .subscription
+                .iter()
+                .map(|subscription| subscription.subscription.current_period_end),
+        )
+        .chain(details.posts.iter().map(|post| post.published_at))
+        .flatten();
+    let times = LocalTimes::load(&client, &zone, moments).await?;
+    let when = |moment| times.show(moment);
     let page = AccountPage {
         layout: Layout::for_visitor(&visitor, "Your account", "Your account.")
             .with_notice(&request),
@@ -486,8 +494,13 @@ async fn security_page(
 ) -> Result<HttpResponse, PageError> {
     let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
-    let sessions = store::active_sessions_of(&client, signed_in.user.id)
-        .await?
+    let sessions = store::active_sessions_of(&client, signed_in.user.id).await?;
+    let moments = sessions
+        .iter()
+        .flat_map(|(session, last_seen)| [session.created_at, *last_seen]);
+    let times = LocalTimes::load(&client, &signed_in.timezone, moments).await?;
+    let when = |moment| times.show(moment);
+    let sessions = sessions
         .into_iter()
         .map(|(session, last_seen)| SessionRow {
             id: session.id.to_string(),
@@ -683,8 +696,15 @@ pub async fn outbox(
 ) -> Result<HttpResponse, PageError> {
     visitor.require_admin()?;
     let client = state.pool.get().await?;
-    let messages = crate::mail::recent_outbox(&client, 100)
-        .await?
+    let entries = crate::mail::recent_outbox(&client, 100).await?;
+    let zone = visitor
+        .signed_in
+        .as_ref()
+        .map_or("UTC", |signed_in| signed_in.timezone.as_str());
+    let times =
+        LocalTimes::load(&client, zone, entries.iter().map(|entry| entry.created_at)).await?;
+    let when = |moment| times.show(moment);
+    let messages = entries
         .into_iter()
         .map(|entry| OutboxMessage {
             to: entry.to,

@@ -18,7 +18,9 @@ use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
-use crate::web::rate_limit::{self, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_PER_IP, SIGN_UP_PER_IP};
+use crate::web::rate_limit::{
+    self, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_PER_IP, SIGN_UP_PER_ACCOUNT, SIGN_UP_PER_IP,
+};
 use crate::web::visitor::Visitor;
 
 /// Messages next to the sign-up fields.
@@ -121,7 +123,9 @@ pub async fn sign_up(
     };
     let mut client = state.pool.get().await?;
     let ip = visitor.ip.clone().unwrap_or_default();
-    if !rate_limit::allow(&client, &SIGN_UP_PER_IP, &ip).await? {
+    if !rate_limit::allow(&client, &SIGN_UP_PER_IP, &ip).await?
+        || !rate_limit::allow(&client, &SIGN_UP_PER_ACCOUNT, &email).await?
+    {
         return Err(PageError::TooManyRequests);
     }
     // Hash before looking the address up: both paths cost the same.
