@@ -186,7 +186,6 @@ async fn main() {
         }
     })
     .await;
-    clearer.abort();
     sampler.abort();
     let peak = *peak.lock().unwrap();
 
@@ -227,6 +226,7 @@ async fn main() {
     })
     .await;
 
+    clearer.abort();
     let seconds = RUN.as_secs_f64();
     let target = 0.8 * cores as f64 / hash_time;
     println!(

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 8;
@@ -67,16 +66,21 @@ impl Password {
     }
 }
 
-/// Hashes and verifies passwords on the blocking pool, at most `permits`
-/// at a time: argon2id at OWASP parameters takes ~19 MiB and ~20 ms per
-/// hash, so an unbounded flood of sign-ins would exhaust memory.
+/// Hashes and verifies passwords on a few dedicated threads (one per
+/// permit): argon2id at OWASP parameters takes ~19 MiB and tens of
+/// milliseconds per hash, so an unbounded flood of sign-ins would exhaust
+/// memory. A fixed set of threads also bounds what the allocator keeps:
+/// hashing on tokio's blocking pool (up to 512 threads, each with its own
+/// malloc arena) grew a sign-in flood to ~800 MiB.
 #[derive(Clone)]
 pub struct PasswordHasherPool {
-    permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     dummy_hash: Arc<String>,
 }
 
-/// Hashing failed (the blocking pool went away, or a stored hash is corrupt).
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashing failed (the hashing threads went away, or a stored hash is corrupt).
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
@@ -105,44 +109,65 @@ fn verify_blocking(password: &str, phc: &str) -> Result<bool, HashError> {
 }
 
 impl PasswordHasherPool {
-    /// A pool allowing `permits` concurrent hashes.
-    pub fn new(permits: usize) -> Result<Self, HashError> {
+    /// A pool of `threads` hashing threads (at most that many hashes at once).
+    pub fn new(threads: usize) -> Result<Self, HashError> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for index in 0..threads.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{index}"))
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|error| HashError(error.to_string()))?;
+        }
         let dummy = random_token()?;
         Ok(Self {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
+            jobs,
             dummy_hash: Arc::new(hash_blocking(&dummy)?),
         })
     }
 
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                done.send(work()).ok();
+            }))
+            .map_err(|_| HashError("the hashing threads stopped".to_owned()))?;
+        result
+            .await
+            .map_err(|_| HashError("a hashing thread failed".to_owned()))
+    }
+
     /// The argon2id PHC string of `password`.
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| HashError(error.to_string()))?;
         let password = password.0.clone();
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|error| HashError(error.to_string()))?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// Whether `password` matches `phc`. With no stored hash, verifies
     /// against a dummy so that a miss costs the same time as a hit.
     pub async fn verify(&self, password: &Password, phc: Option<&str>) -> Result<bool, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| HashError(error.to_string()))?;
         let password = password.0.clone();
         let (phc, real) = match phc {
             Some(phc) => (phc.to_owned(), true),
             None => ((*self.dummy_hash).clone(), false),
         };
-        let matched = tokio::task::spawn_blocking(move || verify_blocking(&password, &phc))
-            .await
-            .map_err(|error| HashError(error.to_string()))??;
+        let matched = self.run(move || verify_blocking(&password, &phc)).await??;
         Ok(real && matched)
     }
 }

@@ -404,6 +404,7 @@ pub async fn change_email(
     let email = parse_email(&form.email);
     let client = state.pool.get().await?;
     let stored = store::password_hash_of(&client, signed_in.user.id).await?;
+    drop(client);
     let password = Password::attempt(&form.password);
     let password_ok = match &password {
         Some(password) => state.hasher.verify(password, stored.as_deref()).await?,
@@ -433,6 +434,7 @@ pub async fn change_email(
     };
     // Whether or not the address is taken, the answer is the same; a taken
     // address simply cannot complete the change.
+    let client = state.pool.get().await?;
     let link = issue_link(
         &client,
         &state,

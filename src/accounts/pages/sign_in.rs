@@ -121,15 +121,18 @@ pub async fn sign_up(
             return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let mut client = state.pool.get().await?;
+    let client = state.pool.get().await?;
     let ip = visitor.ip.clone().unwrap_or_default();
     if !rate_limit::allow(&client, &SIGN_UP_PER_IP, &ip).await?
         || !rate_limit::allow(&client, &SIGN_UP_PER_ACCOUNT, &email).await?
     {
         return Err(PageError::TooManyRequests);
     }
-    // Hash before looking the address up: both paths cost the same.
+    // Hash before looking the address up (both paths cost the same), and
+    // without holding a database connection while the hashers are busy.
+    drop(client);
     let password_hash = state.hasher.hash(&password).await?;
+    let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let created = store::create_user_if_new(
         &transaction,
@@ -272,7 +275,7 @@ pub async fn sign_in(
     let Some(password) = Password::attempt(&form.password) else {
         return Ok(failed(WRONG_CREDENTIALS));
     };
-    let mut client = state.pool.get().await?;
+    let client = state.pool.get().await?;
     let ip = visitor.ip.clone().unwrap_or_default();
     if !rate_limit::allow(&client, &SIGN_IN_PER_IP, &ip).await?
         || !rate_limit::within(&client, &SIGN_IN_FAILURES_PER_ACCOUNT, &email).await?
@@ -285,10 +288,13 @@ pub async fn sign_in(
         store::credentials_by_email(&client, &email).await?
     };
     let stored_hash = found.as_ref().and_then(|(_, hash)| hash.clone());
+    // No database connection is held while waiting for the hashing threads.
+    drop(client);
     let matched = state
         .hasher
         .verify(&password, stored_hash.as_deref())
         .await?;
+    let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     match found {
         Some((user, _)) if matched && user.is_active => {
