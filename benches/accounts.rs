@@ -35,6 +35,14 @@ fn rss_mib() -> f64 {
         / 1024.0
 }
 
+static FAILURES: std::sync::Mutex<std::collections::BTreeMap<u16, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Counts a failed answer by status (0: no answer).
+fn record(status: u16) {
+    *FAILURES.lock().unwrap().entry(status).or_default() += 1;
+}
+
 fn csrf_in(body: &str) -> String {
     let at = body.find("name=\"csrf_token\"").unwrap();
     body[at..]
@@ -181,7 +189,17 @@ async fn main() {
                 ])
                 .send()
                 .await;
-            let ok = response.is_ok_and(|response| response.status() == 303);
+            let ok = match response {
+                Ok(response) if response.status() == 303 => true,
+                Ok(response) => {
+                    record(response.status().as_u16());
+                    false
+                }
+                Err(_) => {
+                    record(0);
+                    false
+                }
+            };
             (client(), ok)
         }
     })
@@ -215,11 +233,17 @@ async fn main() {
                     .unwrap();
                 return (browser, false);
             }
-            let ok = browser
-                .get(format!("{url}/account"))
-                .send()
-                .await
-                .is_ok_and(|response| response.status() == 200);
+            let ok = match browser.get(format!("{url}/account")).send().await {
+                Ok(response) if response.status() == 200 => true,
+                Ok(response) => {
+                    record(response.status().as_u16());
+                    false
+                }
+                Err(_) => {
+                    record(0);
+                    false
+                }
+            };
             browser = browser.clone();
             (browser, ok)
         }
@@ -264,6 +288,10 @@ async fn main() {
     println!(
         "{:<44} {:>14} {:>16}",
         "/account failures (incl. 64 first sign-ins)", page_failures, ""
+    );
+    println!(
+        "failed answers by status (0 = no answer): {:?}",
+        FAILURES.lock().unwrap()
     );
     soloist.stop().await.unwrap();
     std::fs::remove_dir_all(&data_dir).ok();

@@ -75,7 +75,13 @@ impl Password {
 #[derive(Clone)]
 pub struct PasswordHasherPool {
     jobs: std::sync::mpsc::Sender<Job>,
-    dummy_hash: Arc<String>,
+    /// A hash that matches no password anyone types: misses verify against
+    /// it. Computed on a hashing thread, off the boot path.
+    dummy_hash: Arc<std::sync::OnceLock<String>>,
+}
+
+fn dummy_hash(cell: &std::sync::OnceLock<String>) -> &str {
+    cell.get_or_init(|| hash_blocking("no account has this password").unwrap_or_default())
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -131,11 +137,17 @@ impl PasswordHasherPool {
                 })
                 .map_err(|error| HashError(error.to_string()))?;
         }
-        let dummy = random_token()?;
-        Ok(Self {
+        let pool = Self {
             jobs,
-            dummy_hash: Arc::new(hash_blocking(&dummy)?),
-        })
+            dummy_hash: Arc::new(std::sync::OnceLock::new()),
+        };
+        let warm = pool.dummy_hash.clone();
+        pool.jobs
+            .send(Box::new(move || {
+                dummy_hash(&warm);
+            }))
+            .map_err(|_| HashError("the hashing threads stopped".to_owned()))?;
+        Ok(pool)
     }
 
     async fn run<T: Send + 'static>(
@@ -163,11 +175,15 @@ impl PasswordHasherPool {
     /// against a dummy so that a miss costs the same time as a hit.
     pub async fn verify(&self, password: &Password, phc: Option<&str>) -> Result<bool, HashError> {
         let password = password.0.clone();
-        let (phc, real) = match phc {
-            Some(phc) => (phc.to_owned(), true),
-            None => ((*self.dummy_hash).clone(), false),
-        };
-        let matched = self.run(move || verify_blocking(&password, &phc)).await??;
+        let stored = phc.map(str::to_owned);
+        let dummy = self.dummy_hash.clone();
+        let real = stored.is_some();
+        let matched = self
+            .run(move || match &stored {
+                Some(phc) => verify_blocking(&password, phc),
+                None => verify_blocking(&password, dummy_hash(&dummy)),
+            })
+            .await??;
         Ok(real && matched)
     }
 }
