@@ -123,6 +123,11 @@ pub struct Soloist {
 impl Soloist {
     /// Binds the HTTP address, opens the database, migrates it and serves.
     pub async fn start(config: &Config, options: StartOptions<'_>) -> Result<Self, StartError> {
+        // One TLS crypto provider (ring) for every client in the process:
+        // SMTP over TLS and the OAuth providers.
+        rustls::crypto::ring::default_provider()
+            .install_default()
+            .ok();
         // Bind first: a taken port should fail before any database work.
         let listener = bind(config.listen)?;
         let addr = listener.local_addr()?;

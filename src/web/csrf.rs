@@ -98,6 +98,10 @@ pub async fn guard(
     Ok(response)
 }
 
+/// A form with no fields of its own (sign-out, "end this session", ...).
+#[derive(serde::Deserialize)]
+pub struct EmptyForm {}
+
 /// A form decoded only after its `csrf_token` matched the visitor's.
 pub struct CsrfForm<T> {
     /// The decoded form.

@@ -15,7 +15,7 @@ use crate::accounts::store;
 use crate::audit;
 use crate::mail::Mail;
 use crate::web::AppState;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::rate_limit::{self, EMAIL_LINK_PER_ACCOUNT, EMAIL_LINK_PER_IP};
@@ -201,10 +201,6 @@ pub async fn verify(
     response.add_cookie(&cookie).ok();
     Ok(response)
 }
-
-/// The resend form (only the CSRF token).
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// `POST /verify-email/resend` (signed in).
 pub async fn resend_verification(

@@ -12,7 +12,7 @@ use crate::accounts::secrets::Password;
 use crate::accounts::store::{self, ProfileUpdate};
 use crate::audit;
 use crate::web::AppState;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::local_time::LocalTimes;
 use crate::web::pages::{Layout, render};
@@ -541,10 +541,6 @@ pub async fn security(
     )
     .await
 }
-
-/// The form without fields (only the CSRF token).
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// `POST /account/sessions/{id}/end`: only the user's own sessions (any
 /// other id is 404, whoever owns it).

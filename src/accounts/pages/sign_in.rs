@@ -15,7 +15,7 @@ use crate::accounts::store;
 use crate::audit;
 use crate::mail::Mail;
 use crate::web::AppState;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::rate_limit::{
@@ -324,10 +324,6 @@ pub async fn sign_in(
         }
     }
 }
-
-/// The sign-out form (only the CSRF token).
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// `POST /sign-out`.
 pub async fn sign_out(
