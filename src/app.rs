@@ -69,6 +69,7 @@ impl Database {
                     postgres_dir: config.postgres_dir.clone(),
                     system_user: config.system_user.clone(),
                     runner,
+                    max_connections: (config.pool_size + 15).max(25),
                 };
                 Ok(Self::Embedded(Box::new(
                     EmbeddedPostgres::start(&options, progress).await?,

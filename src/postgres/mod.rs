@@ -139,6 +139,10 @@ pub struct EmbeddedOptions {
     pub system_user: String,
     /// The Soloist executable the root shims re-execute.
     pub runner: PathBuf,
+    /// The server's connection limit: the pool plus room for `soloist psql`,
+    /// backups and a second instance's migrations. Every allowed connection
+    /// costs shared memory the server touches at start.
+    pub max_connections: usize,
 }
 
 /// Paths inside a data directory.
@@ -375,6 +379,7 @@ impl EmbeddedPostgres {
             })?;
         }
 
+        rotate_server_log(&data_dir.pgdata())?;
         let embedded_dir =
             user.installation_for_embedded(&installation, &data_dir.root, &options.runner)?;
         let settings = Settings {
@@ -389,7 +394,7 @@ impl EmbeddedPostgres {
             password: credentials.password.clone(),
             temporary: false,
             timeout: Some(Duration::from_secs(120)),
-            configuration: server_configuration(),
+            configuration: server_configuration(options.max_connections),
             trust_installation_dir: true,
             socket_dir: Some(data_dir.socket_dir()),
         };
@@ -496,7 +501,8 @@ impl EmbeddedPostgres {
 
 /// The server settings passed on its command line. Values go through `sh`
 /// unquoted: no spaces.
-fn server_configuration() -> HashMap<String, String> {
+fn server_configuration(max_connections: usize) -> HashMap<String, String> {
+    let max_connections = max_connections.to_string();
     [
         // postgresql_embedded passes -F (fsync off); these come after it and win.
         ("fsync", "on"),
@@ -506,22 +512,38 @@ fn server_configuration() -> HashMap<String, String> {
         ("listen_addresses", "''"),
         ("unix_socket_permissions", "0700"),
         // Small-machine process set: synchronous I/O instead of three I/O
-        // worker processes (PostgreSQL 18's default), and no logical
-        // replication launcher (an embedded server is never a publisher's
-        // subscriber).
+        // worker processes (PostgreSQL 18's default), no logical replication
+        // launcher (an embedded server is never a publisher's subscriber),
+        // and no logging collector: the server's stderr goes to
+        // pgdata/start.log, which `rotate_server_log` keeps bounded.
         ("io_method", "sync"),
         ("max_logical_replication_workers", "0"),
-        // Server logs rotate daily inside pgdata/log and keep a week.
-        ("logging_collector", "on"),
-        ("log_directory", "log"),
-        ("log_filename", "postgresql-%a.log"),
-        ("log_truncate_on_rotation", "on"),
-        ("log_rotation_age", "1d"),
-        ("log_rotation_size", "0"),
+        ("logging_collector", "off"),
+        ("max_connections", max_connections.as_str()),
+        // WAL buffers are flushed at every commit; 1 MB holds many web
+        // transactions, and the walwriter touches all of it (the default,
+        // 1/32 of shared_buffers, is 4 MB of resident memory).
+        ("wal_buffers", "1MB"),
     ]
     .into_iter()
     .map(|(key, value)| (key.to_owned(), value.to_owned()))
     .collect()
+}
+
+/// The server's log grows only with warnings, errors and checkpoints; at
+/// each start a log past `SERVER_LOG_LIMIT` becomes `start.log.1` (replacing
+/// the previous one), so the two together stay under twice that.
+const SERVER_LOG_LIMIT: u64 = 16 * 1024 * 1024;
+
+fn rotate_server_log(pgdata: &Path) -> Result<(), PostgresError> {
+    let log = pgdata.join("start.log");
+    match fs::metadata(&log) {
+        Ok(metadata) if metadata.len() > SERVER_LOG_LIMIT => {
+            fs::rename(&log, pgdata.join("start.log.1"))?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn timed<T>(

@@ -54,6 +54,8 @@ fn start_shared() -> Shared {
             postgres_dir: None,
             system_user: "soloist".to_owned(),
             runner: PathBuf::from(BINARY),
+            // Every test's pool shares this one server.
+            max_connections: 200,
         };
         let server = runtime
             .block_on(EmbeddedPostgres::start(&options, &Quiet))
