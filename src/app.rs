@@ -118,6 +118,8 @@ pub struct Soloist {
     server: actix_web::dev::ServerHandle,
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
     maintenance: tokio::task::JoinHandle<()>,
+    views: crate::content::views::ViewCounter,
+    view_writer: tokio::task::JoinHandle<()>,
     database: Database,
 }
 
@@ -209,6 +211,7 @@ impl Soloist {
             };
             state.oauth = config.oauth.clone();
         }
+        let views = state.views.clone();
         let server = match web::server(listener, state, config.workers) {
             Ok(server) => server,
             Err(error) => return Err((error.into(), database)),
@@ -216,6 +219,7 @@ impl Soloist {
         let handle = server.handle();
         let server_task = tokio::spawn(server);
         let maintenance = tokio::spawn(maintain(pool.clone()));
+        let view_writer = tokio::spawn(views.clone().run(pool.clone()));
         Ok(Self {
             addr,
             base_url,
@@ -225,6 +229,8 @@ impl Soloist {
             server: handle,
             server_task,
             maintenance,
+            views,
+            view_writer,
             database,
         })
     }
@@ -235,6 +241,12 @@ impl Soloist {
             Database::Embedded(server) => Some(server),
             Database::External(_) => None,
         }
+    }
+
+    /// Writes the post views counted so far (they are otherwise written
+    /// every few seconds and at stop).
+    pub async fn flush_views(&self) -> Result<(), crate::web::failure::PageError> {
+        self.views.flush(&self.pool).await
     }
 
     /// Waits until the HTTP server stops by itself (it normally does not).
@@ -250,6 +262,10 @@ impl Soloist {
     pub async fn stop(self) -> Result<(), StartError> {
         self.server.stop(true).await;
         self.maintenance.abort();
+        self.view_writer.abort();
+        if let Err(error) = self.views.flush(&self.pool).await {
+            tracing::warn!(%error, "writing the last view counts failed");
+        }
         self.pool.close();
         self.database.close().await?;
         Ok(())

@@ -1,4 +1,9 @@
-//! Content: posts, categories and tags (the seed's content.ts).
+//! Content: posts, categories and tags (the seed's content.ts), the
+//! writers' pages and the public blog.
 
+pub mod markdown;
 pub mod model;
+pub mod pages;
+pub mod slug;
 pub mod store;
+pub mod views;

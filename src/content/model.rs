@@ -61,6 +61,9 @@ pub struct Post {
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Its category (V7).
+    #[serde(default)]
+    pub category_id: Option<CategoryId>,
 }
 
 /// What creating a post needs.
@@ -72,10 +75,156 @@ pub struct NewPost {
     pub title: String,
     /// Markdown source.
     pub content: Option<String>,
+    /// A short summary.
+    pub excerpt: Option<String>,
     /// Unique URL part.
     pub slug: String,
     /// Initial status.
     pub status: PostStatus,
+    /// Shown on the home page.
+    pub featured: bool,
+    /// Its category.
+    pub category_id: Option<CategoryId>,
+}
+
+/// The fields an author edits.
+#[derive(Clone, Debug)]
+pub struct PostEdit {
+    /// The title.
+    pub title: String,
+    /// Markdown source.
+    pub content: String,
+    /// A short summary (derived from the content when the author gave none).
+    pub excerpt: String,
+    /// Unique URL part.
+    pub slug: String,
+    /// Shown on the home page.
+    pub featured: bool,
+    /// Its category.
+    pub category_id: Option<CategoryId>,
+}
+
+/// A tag as a link: its name and slug.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct TagLink {
+    /// Display name.
+    pub name: String,
+    /// URL part.
+    pub slug: String,
+}
+
+/// A category as a link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryLink {
+    /// Display name.
+    pub name: String,
+    /// URL part.
+    pub slug: String,
+    /// Its id (the stylesheet's class for its colour).
+    pub id: CategoryId,
+}
+
+/// A published post in a list: what the blog, tag, category, author and
+/// search pages show.
+#[derive(Clone, Debug)]
+pub struct PostCard {
+    /// Its id.
+    pub id: PostId,
+    /// The title.
+    pub title: String,
+    /// URL part.
+    pub slug: String,
+    /// The summary.
+    pub excerpt: String,
+    /// When it was published.
+    pub published_at: OffsetDateTime,
+    /// Shown on the home page.
+    pub featured: bool,
+    /// The author's id.
+    pub author_id: UserId,
+    /// The author's name.
+    pub author_name: String,
+    /// Its category, when it has an active one.
+    pub category: Option<CategoryLink>,
+    /// Its tags, by name.
+    pub tags: Vec<TagLink>,
+}
+
+/// A published post with its body.
+#[derive(Clone, Debug)]
+pub struct PublicPost {
+    /// What lists show.
+    pub card: PostCard,
+    /// Markdown source.
+    pub content: String,
+    /// When the author last changed it.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A line of the author's own list.
+#[derive(Clone, Debug)]
+pub struct OwnPost {
+    /// Its id.
+    pub id: PostId,
+    /// The title.
+    pub title: String,
+    /// URL part.
+    pub slug: String,
+    /// Its status.
+    pub status: PostStatus,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// Public reads.
+    pub view_count: i32,
+    /// Its category's name.
+    pub category: Option<String>,
+}
+
+/// Where a page of a newest-first list starts: after the post published at
+/// `published_at` with id `id` (keyset pagination).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last shown post's publication time.
+    pub published_at: OffsetDateTime,
+    /// The last shown post's id.
+    pub id: PostId,
+}
+
+impl Cursor {
+    /// The start of the list.
+    pub fn first() -> Self {
+        Self {
+            published_at: time::macros::datetime!(9999-12-31 0:00 UTC),
+            id: PostId(uuid::Uuid::max()),
+        }
+    }
+
+    /// The cursor after `card`.
+    pub fn after(card: &PostCard) -> Self {
+        Self {
+            published_at: card.published_at,
+            id: card.id,
+        }
+    }
+
+    /// `<unix microseconds>.<uuid>`, for a URL.
+    pub fn encode(&self) -> String {
+        let micros = self.published_at.unix_timestamp_nanos() / 1000;
+        format!("{micros}.{}", self.id.0.simple())
+    }
+
+    /// Parses [`Cursor::encode`]'s output; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('.')?;
+        let micros: i128 = micros.parse().ok()?;
+        let published_at =
+            OffsetDateTime::from_unix_timestamp_nanos(micros.checked_mul(1000)?).ok()?;
+        let id = uuid::Uuid::try_parse(id).ok()?;
+        Some(Self {
+            published_at,
+            id: PostId(id),
+        })
+    }
 }
 
 /// A row of `tags`.

@@ -74,6 +74,8 @@ pub struct AppState {
     pub oauth: Vec<crate::accounts::oauth::Provider>,
     /// The HTTP client for provider calls (only built when one is configured).
     pub http: Option<reqwest::Client>,
+    /// Public reads of posts, written in batches.
+    pub views: crate::content::views::ViewCounter,
 }
 
 impl AppState {
@@ -109,6 +111,7 @@ impl AppState {
             mailer,
             oauth: Vec::new(),
             http: None,
+            views: crate::content::views::ViewCounter::default(),
         }
     }
 }
@@ -175,6 +178,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .configure(crate::accounts::pages::routes)
+        .configure(crate::content::pages::routes)
         .default_service(web::to(errors::not_found));
 }
 

@@ -43,6 +43,21 @@ fn notice(code: &str) -> Option<Flash> {
         ),
         "session-ended" => ("success", "That session was signed out."),
         "sessions-ended" => ("success", "All your other sessions were signed out."),
+        "post-created" => (
+            "success",
+            "Your draft was saved. Publish it when it is ready.",
+        ),
+        "post-saved" => ("success", "Your changes were saved."),
+        "post-published" => ("success", "The post is published."),
+        "post-archived" => ("info", "The post is archived: readers no longer see it."),
+        "post-drafted" => ("info", "The post is a draft again: only you see it."),
+        "post-deleted" => ("success", "The post was deleted."),
+        "category-created" => ("success", "The category was created."),
+        "category-saved" => ("success", "The category was saved."),
+        "category-deleted" => (
+            "success",
+            "The category was deleted; its posts have none now.",
+        ),
         "welcome-admin" => (
             "success",
             "Welcome! You are the administrator of this site.",
@@ -80,6 +95,8 @@ pub struct Layout {
     pub is_admin: bool,
     /// A message at the top of the page.
     pub flash: Option<Flash>,
+    /// A second stylesheet (e.g. `/categories.css`).
+    pub extra_css: Option<String>,
 }
 
 impl Layout {
@@ -97,6 +114,7 @@ impl Layout {
             user_name: None,
             is_admin: false,
             flash: None,
+            extra_css: None,
         }
     }
 
@@ -155,6 +173,8 @@ pub struct HomePage {
     pub migrations: String,
     /// Where the data lives (embedded database only).
     pub data_dir: Option<String>,
+    /// Featured posts.
+    pub featured: Vec<crate::content::pages::CardView>,
 }
 
 /// `GET /`.
@@ -179,7 +199,12 @@ pub async fn home(
             });
         }
     }
+    let featured = crate::content::pages::featured_cards(&state).await?;
+    if !featured.is_empty() {
+        layout.extra_css = Some("/categories.css".to_owned());
+    }
     let page = HomePage {
+        featured,
         layout,
         database: site.database.clone(),
         migrations: format!("Version {}", site.schema_version),

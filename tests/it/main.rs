@@ -9,6 +9,7 @@
 )]
 
 mod accounts;
+mod content;
 mod lifecycle;
 mod oauth;
 mod schema;

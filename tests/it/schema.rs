@@ -383,6 +383,8 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("accounts", "password_hash"),
     ("sessions", "last_seen_at"),
     ("verification_tokens", "user_id"),
+    ("posts", "category_id"),
+    ("posts", "search_vector"),
 ];
 
 /// Tables the app adds beside the seed's 13 (each explained in its migration).
@@ -473,7 +475,8 @@ async fn migrations_build_the_seed_schema_on_an_empty_database_and_rerun_as_a_no
             "V3__subscriptions",
             "V4__content",
             "V5__audit",
-            "V6__authentication"
+            "V6__authentication",
+            "V7__publishing"
         ]
     );
     assert_eq!(first.version, soloist::db::latest_embedded_version());
@@ -746,8 +749,11 @@ async fn deleting_a_user_cascades_exactly_where_the_seed_says() {
             user_id: user.id,
             title: "Hello".into(),
             content: None,
+            excerpt: None,
             slug: "hello".into(),
             status: PostStatus::Draft,
+            featured: false,
+            category_id: None,
         },
     )
     .await
@@ -936,8 +942,11 @@ async fn user_with_details_returns_profile_subscription_plan_and_ten_latest_publ
                 user_id: user.id,
                 title: format!("Post {index}"),
                 content: Some("Body".into()),
+                excerpt: None,
                 slug: format!("post-{index}"),
                 status: PostStatus::Published,
+                featured: false,
+                category_id: None,
             },
         )
         .await
@@ -956,8 +965,11 @@ async fn user_with_details_returns_profile_subscription_plan_and_ten_latest_publ
             user_id: user.id,
             title: "Draft".into(),
             content: None,
+            excerpt: None,
             slug: "draft".into(),
             status: PostStatus::Draft,
+            featured: false,
+            category_id: None,
         },
     )
     .await
@@ -1078,8 +1090,11 @@ async fn relations_load_as_typed_values() {
             user_id: user.id,
             title: "Tagged".into(),
             content: None,
+            excerpt: None,
             slug: "tagged".into(),
             status: PostStatus::Draft,
+            featured: false,
+            category_id: None,
         },
     )
     .await

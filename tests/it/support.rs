@@ -278,6 +278,53 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A browser signed in as a new verified account `email` (an admin when
+    /// `admin`), made the way `soloist admin create` makes one.
+    pub async fn signed_in_as(&self, email: &str, name: &str, admin: bool) -> reqwest::Client {
+        use soloist::accounts::secrets::{Password, PasswordHasherPool};
+        const PASSWORD: &str = "correct horse battery staple";
+        let hasher = PasswordHasherPool::new(1).unwrap();
+        let password = Password::new(PASSWORD, &[]).unwrap();
+        soloist::accounts::admin::create_admin(
+            &self.soloist.pool,
+            &hasher,
+            email,
+            name,
+            Some(&password),
+        )
+        .await
+        .unwrap();
+        if !admin {
+            self.sql()
+                .await
+                .execute("UPDATE users SET role = 'user' WHERE email = $1", &[&email])
+                .await
+                .unwrap();
+        }
+        let browser = self.new_browser();
+        let response = self
+            .post_form(
+                &browser,
+                "/sign-in",
+                "/sign-in",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(response.status(), 303, "signing in {email}");
+        browser
+    }
+
+    /// GETs `path` and returns (status, body).
+    pub async fn get(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
+        let response = client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
     /// A superuser connection to this app's database.
     pub async fn sql(&self) -> tokio_postgres::Client {
         soloist::db::connect(&self.db.config).await.unwrap()

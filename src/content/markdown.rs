@@ -1,0 +1,281 @@
+//! Markdown to safe HTML. Posts are written in CommonMark (with tables,
+//! strikethrough, task lists and footnotes) and rendered by pulldown-cmark,
+//! which escapes all text. What Markdown would let through unescaped is
+//! neutralised here, on the event stream, before any HTML is written:
+//! raw HTML shows as text (an HTML block as a code block), and links and
+//! images keep only http, https, mailto (links) and relative URLs; others
+//! lose their link and keep their text. No attribute can be written from
+//! Markdown except the escaped `href`, `src`, `alt` and `title`.
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
+
+/// The longest derived excerpt, in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES
+}
+
+/// Whether a link or image URL is safe to keep: a relative URL, or one of
+/// the allowed schemes. Browsers ignore ASCII whitespace and control
+/// characters inside a scheme (`java\tscript:`), so they are ignored here.
+pub fn is_safe_url(url: &str, schemes: &[&str]) -> bool {
+    let cleaned: String = url
+        .chars()
+        .filter(|character| !character.is_ascii_whitespace() && !character.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match cleaned.find([':', '/', '?', '#']) {
+        Some(at) if cleaned.as_bytes().get(at) == Some(&b':') => schemes.contains(&&cleaned[..at]),
+        _ => true,
+    }
+}
+
+const LINK_SCHEMES: &[&str] = &["http", "https", "mailto"];
+const IMAGE_SCHEMES: &[&str] = &["http", "https"];
+
+/// Renders Markdown to sanitized HTML.
+pub fn to_html(markdown: &str) -> String {
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Sanitized::new(markdown));
+    html
+}
+
+/// The first words of the post as plain text, for lists, feeds and the meta
+/// description, cut at a word boundary.
+pub fn excerpt(markdown: &str) -> String {
+    let mut text = String::new();
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(part) | Event::Code(part) => text.push_str(&part),
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::TableCell
+                | TagEnd::TableRow
+                | TagEnd::TableHead
+                | TagEnd::FootnoteDefinition,
+            ) => text.push(' '),
+            _ => {}
+        }
+        if text.len() > EXCERPT_CHARS * 8 {
+            break;
+        }
+    }
+    shorten(&text, EXCERPT_CHARS)
+}
+
+/// Collapses whitespace and cuts `text` to at most `limit` characters at a
+/// word boundary, with an ellipsis when it was cut.
+pub fn shorten(text: &str, limit: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = String::new();
+    for word in words {
+        let needed = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if needed > limit {
+            if out.is_empty() {
+                out = word.chars().take(limit.saturating_sub(1)).collect();
+            }
+            out.push('…');
+            return out;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The parser's events with the unsafe ones rewritten.
+struct Sanitized<'a> {
+    parser: Parser<'a>,
+    /// For each open link or image: whether it was kept.
+    open: Vec<bool>,
+}
+
+impl<'a> Sanitized<'a> {
+    fn new(markdown: &'a str) -> Self {
+        Self {
+            parser: Parser::new_ext(markdown, options()),
+            open: Vec::new(),
+        }
+    }
+}
+
+impl<'a> Iterator for Sanitized<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let event = self.parser.next()?;
+            let event = match event {
+                Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+                Event::Start(Tag::HtmlBlock) => {
+                    Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(CowStr::Borrowed(""))))
+                }
+                Event::End(TagEnd::HtmlBlock) => Event::End(TagEnd::CodeBlock),
+                Event::Start(Tag::Link { ref dest_url, .. }) => {
+                    let keep = is_safe_url(dest_url, LINK_SCHEMES);
+                    self.open.push(keep);
+                    if !keep {
+                        continue;
+                    }
+                    event
+                }
+                Event::Start(Tag::Image { ref dest_url, .. }) => {
+                    let keep = is_safe_url(dest_url, IMAGE_SCHEMES);
+                    self.open.push(keep);
+                    if !keep {
+                        continue;
+                    }
+                    event
+                }
+                Event::End(TagEnd::Link | TagEnd::Image) => {
+                    if !self.open.pop().unwrap_or(true) {
+                        continue;
+                    }
+                    event
+                }
+                other => other,
+            };
+            return Some(event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_handlers_and_javascript_urls_never_survive() {
+        let attacks = [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "[click](javascript:alert(1))",
+            "[click](JaVaScRiPt:alert(1))",
+            "[click](java\tscript:alert(1))",
+            "[click](javascript&#58;alert(1))",
+            "[click](&#x6A;avascript:alert(1))",
+            "<javascript:alert(1)>",
+            "![x](javascript:alert(1))",
+            "![x](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)",
+            "[x](vbscript:msgbox)",
+            "[x]: javascript:alert(1)\n\n[x]",
+            "<svg onload=alert(1)>",
+            "<iframe src=\"https://evil.example\"></iframe>",
+            "`<b>` and <b onmouseover=\"alert(1)\">bold</b>",
+            "[a](https://ok.example \"t\\\" onmouseover=\\\"alert(1)\")",
+        ];
+        for attack in attacks {
+            let html = to_html(attack);
+            // Text is escaped, so every `<` in the output opens a real tag.
+            for tag in html.split('<').skip(1) {
+                let tag = tag
+                    .split('>')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let name = tag.split_whitespace().next().unwrap_or_default();
+                assert!(
+                    ![
+                        "script",
+                        "img src=\"x\"",
+                        "svg",
+                        "iframe",
+                        "object",
+                        "embed",
+                        "style"
+                    ]
+                    .iter()
+                    .any(|bad| tag.starts_with(bad)),
+                    "{attack} -> {html}"
+                );
+                // Attribute values are quoted with `"` escaped inside them:
+                // split the tag into what is outside and inside quotes.
+                let (mut outside, mut values, mut inside) = (String::new(), Vec::new(), false);
+                for part in tag.split('"') {
+                    if inside {
+                        values.push(part.trim_start().to_owned());
+                    } else {
+                        outside.push_str(part);
+                    }
+                    inside = !inside;
+                }
+                assert!(!outside.contains(" on"), "{attack} -> {html}");
+                for value in values {
+                    for scheme in ["javascript:", "vbscript:", "data:"] {
+                        assert!(!value.starts_with(scheme), "{attack} -> {html}");
+                    }
+                }
+                assert!(
+                    [
+                        "p", "/p", "a", "/a", "img", "pre", "/pre", "code", "/code", "/img"
+                    ]
+                    .contains(&name.trim_end_matches('/')),
+                    "unexpected tag {name} in {attack} -> {html}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn headings_code_tables_links_and_images_render() {
+        let html = to_html(
+            "# Title\n\nSome *text* and [a link](https://example.com/a?b=1&c=2).\n\n\
+             ![A cat](/static/cat.png \"Cat\")\n\n```rust\nfn main() {}\n```\n\n\
+             | a | b |\n|---|---|\n| 1 | 2 |\n\n[mail](mailto:a@example.com) [rel](/blog/x)\n",
+        );
+        assert!(html.contains("<h1>Title</h1>"), "{html}");
+        assert!(html.contains("<em>text</em>"), "{html}");
+        assert!(
+            html.contains("<a href=\"https://example.com/a?b=1&amp;c=2\">a link</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img src=\"/static/cat.png\" alt=\"A cat\" title=\"Cat\" />"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<pre><code class=\"language-rust\">fn main() {}"),
+            "{html}"
+        );
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("href=\"mailto:a@example.com\""), "{html}");
+        assert!(html.contains("href=\"/blog/x\""), "{html}");
+    }
+
+    #[test]
+    fn raw_html_is_shown_as_text() {
+        let html = to_html("<div class=\"x\">hi</div>\n\nand <b>bold</b>");
+        assert!(
+            html.contains("<pre><code>&lt;div class=\"x\"&gt;hi&lt;/div&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;b&gt;bold&lt;/b&gt;"), "{html}");
+        let dropped = to_html("[click me](javascript:alert(1))");
+        assert_eq!(dropped.trim(), "<p>click me</p>");
+    }
+
+    #[test]
+    fn excerpts_are_plain_text_cut_at_a_word() {
+        assert_eq!(
+            excerpt("# Hello\n\nThis is **bold** and `code`."),
+            "Hello This is bold and code."
+        );
+        let long = excerpt(&"lorem ipsum ".repeat(100));
+        assert!(long.chars().count() <= EXCERPT_CHARS);
+        assert!(long.ends_with('…'));
+        assert_eq!(shorten("a  b\n c", 10), "a b c");
+    }
+}

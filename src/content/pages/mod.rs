@@ -1,0 +1,157 @@
+//! Content pages: the writers' desk (`/posts`), the public blog and its
+//! feeds, and the admins' categories. Handlers parse input, call the store
+//! inside one transaction (with its audit row), and render or redirect.
+
+mod categories;
+mod feeds;
+mod reader;
+mod writer;
+
+use actix_web::web;
+use time::OffsetDateTime;
+
+use super::model::{PostCard, TagLink};
+
+pub use reader::featured_cards;
+
+/// Every content route.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/blog", web::get().to(reader::blog))
+        .route("/blog/{slug}", web::get().to(reader::post))
+        .route("/tags/{slug}", web::get().to(reader::tag))
+        .route("/categories/{slug}", web::get().to(reader::category))
+        .route("/authors/{id}", web::get().to(reader::author))
+        .route("/search", web::get().to(reader::search))
+        .route("/feed.xml", web::get().to(feeds::feed))
+        .route("/sitemap.xml", web::get().to(feeds::sitemap))
+        .route("/robots.txt", web::get().to(feeds::robots))
+        .route("/categories.css", web::get().to(feeds::category_styles))
+        .route("/posts", web::get().to(writer::list))
+        .route("/posts", web::post().to(writer::create))
+        .route("/posts/new", web::get().to(writer::new_page))
+        .route("/posts/{id}/edit", web::get().to(writer::edit_page))
+        .route("/posts/{id}", web::post().to(writer::update))
+        .route("/posts/{id}/status", web::post().to(writer::change_status))
+        .route("/posts/{id}/delete", web::get().to(writer::delete_page))
+        .route("/posts/{id}/delete", web::post().to(writer::delete))
+        .route("/admin/categories", web::get().to(categories::list))
+        .route("/admin/categories", web::post().to(categories::create))
+        .route(
+            "/admin/categories/{id}",
+            web::get().to(categories::edit_page),
+        )
+        .route("/admin/categories/{id}", web::post().to(categories::update))
+        .route(
+            "/admin/categories/{id}/delete",
+            web::post().to(categories::delete),
+        );
+}
+
+/// Every POST route of this module (the CSRF tests enumerate them).
+pub const POST_ROUTES: &[&str] = &[
+    "/posts",
+    "/posts/00000000-0000-0000-0000-000000000000",
+    "/posts/00000000-0000-0000-0000-000000000000/status",
+    "/posts/00000000-0000-0000-0000-000000000000/delete",
+    "/admin/categories",
+    "/admin/categories/00000000-0000-0000-0000-000000000000",
+    "/admin/categories/00000000-0000-0000-0000-000000000000/delete",
+];
+
+/// Posts on a page of the blog and its lists.
+pub const PAGE_SIZE: i64 = 20;
+
+/// "25 Nov 2026".
+pub fn day(moment: OffsetDateTime) -> String {
+    moment
+        .format(time::macros::format_description!(
+            "[day padding:none] [month repr:short] [year]"
+        ))
+        .unwrap_or_default()
+}
+
+/// RFC 3339, for `<time datetime>`, feeds and meta tags.
+pub fn iso(moment: OffsetDateTime) -> String {
+    moment
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A link with a label.
+#[derive(Clone, Debug)]
+pub struct LinkView {
+    /// Text.
+    pub label: String,
+    /// Where it goes.
+    pub url: String,
+}
+
+/// A post in a list, ready for a template.
+#[derive(Clone, Debug)]
+pub struct CardView {
+    /// Title.
+    pub title: String,
+    /// `/blog/<slug>`.
+    pub url: String,
+    /// Summary.
+    pub excerpt: String,
+    /// "25 Nov 2026".
+    pub date: String,
+    /// RFC 3339.
+    pub date_iso: String,
+    /// The author.
+    pub author: LinkView,
+    /// The category, with its colour class.
+    pub category: Option<(LinkView, String)>,
+    /// Tags.
+    pub tags: Vec<LinkView>,
+    /// Featured on the home page.
+    pub featured: bool,
+}
+
+/// A tag as a link.
+pub fn tag_link(tag: &TagLink) -> LinkView {
+    LinkView {
+        label: tag.name.clone(),
+        url: format!("/tags/{}", tag.slug),
+    }
+}
+
+impl CardView {
+    /// The view of `card`.
+    pub fn of(card: &PostCard) -> Self {
+        Self {
+            title: card.title.clone(),
+            url: format!("/blog/{}", card.slug),
+            excerpt: card.excerpt.clone(),
+            date: day(card.published_at),
+            date_iso: iso(card.published_at),
+            author: LinkView {
+                label: card.author_name.clone(),
+                url: format!("/authors/{}", card.author_id),
+            },
+            category: card.category.as_ref().map(|category| {
+                (
+                    LinkView {
+                        label: category.name.clone(),
+                        url: format!("/categories/{}", category.slug),
+                    },
+                    category_class(category.id),
+                )
+            }),
+            tags: card.tags.iter().map(tag_link).collect(),
+            featured: card.featured,
+        }
+    }
+}
+
+/// The class `/categories.css` gives a category's colour.
+pub fn category_class(id: super::model::CategoryId) -> String {
+    format!("category-{}", id.0.simple())
+}
+
+/// Parses a `{id}` path part; anything else is "not found".
+fn path_id(text: &str) -> Result<uuid::Uuid, crate::web::failure::PageError> {
+    uuid::Uuid::try_parse(text).map_err(|_| crate::web::failure::PageError::NotFound)
+}

@@ -1,0 +1,357 @@
+//! The public blog: lists of published posts (newest first, keyset
+//! pagination), a post, tag, category and author pages, and search.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{CardView, PAGE_SIZE, day, iso, path_id};
+use crate::accounts::model::{Role, UserId};
+use crate::content::markdown;
+use crate::content::model::{Cursor, PostCard};
+use crate::content::store::{self, Listing};
+use crate::web::AppState;
+use crate::web::failure::PageError;
+use crate::web::pages::{Layout, render};
+use crate::web::visitor::Visitor;
+
+/// A list of published posts: the blog, a tag, a category, an author, or
+/// search results.
+#[derive(Template)]
+#[template(path = "content/list.html")]
+pub struct ListPage {
+    /// The layout.
+    pub layout: Layout,
+    /// The heading.
+    pub heading: String,
+    /// A line under the heading.
+    pub intro: Option<String>,
+    /// The posts.
+    pub cards: Vec<CardView>,
+    /// The next page, when there is one.
+    pub older_url: Option<String>,
+    /// The first page, when this is not it.
+    pub newest_url: Option<String>,
+    /// What to say when there are no posts.
+    pub empty: String,
+    /// The search box's value (search page only).
+    pub query: Option<String>,
+}
+
+/// `?after=` of the lists.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// The posts of `listing` for the page `after` points at, and the links to
+/// the next and first pages.
+async fn page_of(
+    state: &AppState,
+    listing: Listing,
+    base: &str,
+    after: Option<&str>,
+) -> Result<(Vec<CardView>, Option<String>, Option<String>), PageError> {
+    let cursor = match after {
+        None | Some("") => Cursor::first(),
+        Some(text) => Cursor::decode(text).ok_or_else(|| {
+            PageError::BadRequest(
+                "This page link is broken. Start again from the first page.".to_owned(),
+            )
+        })?,
+    };
+    let client = state.pool.get().await?;
+    let mut cards = store::published_page(&client, listing, cursor, PAGE_SIZE + 1).await?;
+    let older_url = if cards.len() > usize::try_from(PAGE_SIZE).unwrap_or(20) {
+        cards.truncate(usize::try_from(PAGE_SIZE).unwrap_or(20));
+        cards
+            .last()
+            .map(|last| format!("{base}?after={}", Cursor::after(last).encode()))
+    } else {
+        None
+    };
+    let newest_url = (cursor != Cursor::first()).then(|| base.to_owned());
+    Ok((
+        cards.iter().map(CardView::of).collect(),
+        older_url,
+        newest_url,
+    ))
+}
+
+fn categories_stylesheet(layout: &mut Layout) {
+    layout.extra_css = Some("/categories.css".to_owned());
+}
+
+/// `GET /blog`.
+pub async fn blog(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (cards, older_url, newest_url) =
+        page_of(&state, Listing::All, "/blog", query.after.as_deref()).await?;
+    let mut layout = Layout::for_visitor(
+        &visitor,
+        "Blog",
+        format!("The latest posts on {}.", state.site_name),
+    );
+    categories_stylesheet(&mut layout);
+    let page = ListPage {
+        layout,
+        heading: "Blog".to_owned(),
+        intro: Some("The latest posts, newest first.".to_owned()),
+        cards,
+        older_url,
+        newest_url,
+        empty: "Nothing has been published yet.".to_owned(),
+        query: None,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /tags/{slug}`.
+pub async fn tag(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let tag = {
+        let client = state.pool.get().await?;
+        store::tag_by_slug(&client, &path).await?
+    }
+    .ok_or(PageError::NotFound)?;
+    let base = format!("/tags/{}", tag.slug);
+    let (cards, older_url, newest_url) =
+        page_of(&state, Listing::Tag(tag.id), &base, query.after.as_deref()).await?;
+    let mut layout = Layout::for_visitor(
+        &visitor,
+        format!("Posts tagged {}", tag.name),
+        format!("Posts tagged {} on {}.", tag.name, state.site_name),
+    );
+    categories_stylesheet(&mut layout);
+    let page = ListPage {
+        layout,
+        heading: format!("Tagged “{}”", tag.name),
+        intro: None,
+        cards,
+        older_url,
+        newest_url,
+        empty: "No published post carries this tag yet.".to_owned(),
+        query: None,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /categories/{slug}` (active categories only).
+pub async fn category(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let category = {
+        let client = state.pool.get().await?;
+        store::active_category_by_slug(&client, &path).await?
+    }
+    .ok_or(PageError::NotFound)?;
+    let base = format!("/categories/{}", category.slug);
+    let (cards, older_url, newest_url) = page_of(
+        &state,
+        Listing::Category(category.id),
+        &base,
+        query.after.as_deref(),
+    )
+    .await?;
+    let description = category
+        .description
+        .clone()
+        .filter(|description| !description.is_empty());
+    let mut layout = Layout::for_visitor(
+        &visitor,
+        category.name.clone(),
+        description
+            .clone()
+            .unwrap_or_else(|| format!("Posts in {} on {}.", category.name, state.site_name)),
+    );
+    categories_stylesheet(&mut layout);
+    let page = ListPage {
+        layout,
+        heading: category.name.clone(),
+        intro: description,
+        cards,
+        older_url,
+        newest_url,
+        empty: "Nothing has been published in this category yet.".to_owned(),
+        query: None,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /authors/{id}`: only authors with a published post have a page.
+pub async fn author(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let id = UserId(path_id(&path)?);
+    let (name, bio) = {
+        let client = state.pool.get().await?;
+        store::author(&client, id).await?
+    }
+    .ok_or(PageError::NotFound)?;
+    let base = format!("/authors/{id}");
+    let (cards, older_url, newest_url) =
+        page_of(&state, Listing::Author(id), &base, query.after.as_deref()).await?;
+    let mut layout = Layout::for_visitor(
+        &visitor,
+        format!("Posts by {name}"),
+        format!("Posts by {name} on {}.", state.site_name),
+    );
+    categories_stylesheet(&mut layout);
+    let page = ListPage {
+        layout,
+        heading: format!("Posts by {name}"),
+        intro: bio.filter(|bio| !bio.is_empty()),
+        cards,
+        older_url,
+        newest_url,
+        empty: String::new(),
+        query: None,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `?q=&page=` of the search page.
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// The most result pages a search shows.
+const SEARCH_PAGES: i64 = 10;
+
+/// `GET /search?q=`: full-text search, best matches first.
+pub async fn search(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, PageError> {
+    let text: String = query.q.trim().chars().take(200).collect();
+    let page_number = match query.page.as_deref() {
+        None | Some("") => 1,
+        Some(page) => page
+            .parse::<i64>()
+            .ok()
+            .filter(|page| (1..=SEARCH_PAGES).contains(page))
+            .ok_or_else(|| PageError::BadRequest("There is no such page of results.".to_owned()))?,
+    };
+    let mut cards = Vec::new();
+    if !text.is_empty() {
+        let client = state.pool.get().await?;
+        cards = store::search(&client, &text, PAGE_SIZE + 1, (page_number - 1) * PAGE_SIZE).await?;
+    }
+    let encoded: String = serde_html_form::to_string([("q", text.as_str())]).unwrap_or_default();
+    let older_url = (cards.len() > usize::try_from(PAGE_SIZE).unwrap_or(20)
+        && page_number < SEARCH_PAGES)
+        .then(|| format!("/search?{encoded}&page={}", page_number + 1));
+    cards.truncate(usize::try_from(PAGE_SIZE).unwrap_or(20));
+    let mut layout = Layout::for_visitor(
+        &visitor,
+        if text.is_empty() {
+            "Search".to_owned()
+        } else {
+            format!("Search: {text}")
+        },
+        format!("Search the posts of {}.", state.site_name),
+    );
+    categories_stylesheet(&mut layout);
+    let page = ListPage {
+        layout,
+        heading: "Search".to_owned(),
+        intro: None,
+        cards: cards.iter().map(CardView::of).collect(),
+        older_url,
+        newest_url: (page_number > 1).then(|| format!("/search?{encoded}")),
+        empty: if text.is_empty() {
+            "Type a few words to search the published posts.".to_owned()
+        } else {
+            format!("No published post matches “{text}”.")
+        },
+        query: Some(text),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /blog/{slug}`.
+#[derive(Template)]
+#[template(path = "content/post.html")]
+pub struct PostPage {
+    /// The layout.
+    pub layout: Layout,
+    /// What lists show.
+    pub card: CardView,
+    /// The sanitized body.
+    pub html: String,
+    /// The post's absolute URL.
+    pub canonical: String,
+    /// The site's name.
+    pub site_name: String,
+    /// Last change, when after publication.
+    pub updated: Option<String>,
+    /// RFC 3339 of the last change.
+    pub updated_iso: String,
+    /// The editor, for the author and admins.
+    pub edit_url: Option<String>,
+}
+
+/// `GET /blog/{slug}`: published posts only; drafts and archived posts are
+/// "not found" to everyone here (authors preview them in the editor).
+pub async fn post(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let post = {
+        let client = state.pool.get().await?;
+        store::published_by_slug(&client, &path).await?
+    }
+    .ok_or(PageError::NotFound)?;
+    state.views.record(post.card.id);
+    let card = CardView::of(&post.card);
+    let description = if post.card.excerpt.is_empty() {
+        markdown::excerpt(&post.content)
+    } else {
+        post.card.excerpt.clone()
+    };
+    let mut layout = Layout::for_visitor(&visitor, post.card.title.clone(), description);
+    categories_stylesheet(&mut layout);
+    let may_edit = visitor.signed_in.as_ref().is_some_and(|signed_in| {
+        signed_in.user.id == post.card.author_id || signed_in.user.role == Role::Admin
+    });
+    let edited_later = post.updated_at - post.card.published_at > time::Duration::minutes(1);
+    let page = PostPage {
+        layout,
+        html: markdown::to_html(&post.content),
+        canonical: format!("{}{}", state.base_url, card.url),
+        site_name: state.site_name.clone(),
+        updated: edited_later.then(|| day(post.updated_at)),
+        updated_iso: iso(post.updated_at),
+        edit_url: may_edit.then(|| format!("/posts/{}/edit", post.card.id)),
+        card,
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// The home page's featured posts.
+pub async fn featured_cards(state: &AppState) -> Result<Vec<CardView>, PageError> {
+    let client = state.pool.get().await?;
+    let cards: Vec<PostCard> = store::featured(&client, 3).await?;
+    Ok(cards.iter().map(CardView::of).collect())
+}
