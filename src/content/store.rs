@@ -40,7 +40,9 @@ macro_rules! card_page {
     };
 }
 
-const BLOG_PAGE: &str = card_page!("");
+/// The blog's first and later pages (public: the benchmark's reference page
+/// runs the same statement).
+pub const BLOG_PAGE: &str = card_page!("");
 const TAG_PAGE: &str =
     card_page!("AND EXISTS (SELECT 1 FROM post_tags f WHERE f.post_id = p.id AND f.tag_id = $4)");
 const CATEGORY_PAGE: &str = card_page!("AND p.category_id = $4");
@@ -57,7 +59,8 @@ const SEARCH: &str = concat!(
       WHERE p.status = 'published' AND p.search_vector @@ q \
       ORDER BY ts_rank(p.search_vector, q) DESC, p.published_at DESC, p.id DESC LIMIT $2 OFFSET $3"
 );
-const PUBLIC_POST: &str = concat!(
+/// A published post by slug (public for the benchmark's reference page).
+pub const PUBLIC_POST: &str = concat!(
     card_select!(),
     ", coalesce(p.content, '') AS content, p.updated_at",
     card_from!(),
