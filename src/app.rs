@@ -211,6 +211,13 @@ impl Soloist {
             };
             state.oauth = config.oauth.clone();
         }
+        if let Some(stripe) = &config.stripe {
+            state.stripe_client = match crate::billing::stripe::StripeClient::new(stripe) {
+                Ok(client) => client,
+                Err(error) => return Err((StartError::Setup(error.to_string()), database)),
+            };
+            state.stripe = Some(stripe.clone());
+        }
         let views = state.views.clone();
         let server = match web::server(listener, state, config.workers) {
             Ok(server) => server,

@@ -52,6 +52,15 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Generate content for large data sets (writers, categories, tags, posts).
+    Seed {
+        /// Writers to create.
+        #[arg(long, default_value_t = 1000)]
+        users: i32,
+        /// Posts to create.
+        #[arg(long, default_value_t = 10000)]
+        posts: i32,
+    },
     /// Open the bundled psql on Soloist's database.
     Psql {
         /// Arguments passed on to psql (after `--`).
@@ -121,6 +130,7 @@ pub fn main() -> ExitCode {
                 command: DbCommand::Url,
             }) => db_url(&config),
             Some(Command::Psql { args }) => psql(&config, &args).await,
+            Some(Command::Seed { users, posts }) => seed(&config, users, posts).await,
             Some(Command::Admin {
                 command:
                     AdminCommand::Create {
@@ -353,6 +363,34 @@ async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
         }
         println!("Schema version {}.", report.version);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn seed(config: &Config, users: i32, posts: i32) -> anyhow::Result<ExitCode> {
+    if !(0..=1_000_000).contains(&users) || !(0..=10_000_000).contains(&posts) {
+        anyhow::bail!("--users takes 0 to 1,000,000 and --posts 0 to 10,000,000");
+    }
+    let (connect, database) = open_for_command(config).await?;
+    let started = std::time::Instant::now();
+    let result = async {
+        let mut client = crate::db::connect(&connect).await?;
+        crate::db::migrate(&mut client).await?;
+        let pool = crate::db::pool(connect.clone(), 1)?;
+        let mut client = pool.get().await?;
+        let transaction = client.transaction().await?;
+        crate::content::seed::generate(&transaction, users, posts).await?;
+        transaction.commit().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Some(database) = database {
+        database.close().await?;
+    }
+    result?;
+    println!(
+        "Generated {users} writers and {posts} posts (existing ones kept) in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -140,6 +140,32 @@ pub struct Overrides {
         value_name = "URL"
     )]
     pub google_userinfo_url: Option<String>,
+    /// Stripe secret API key (enables Checkout, the Customer Portal and plan changes).
+    #[arg(
+        long,
+        env = "SOLOIST_STRIPE_SECRET_KEY",
+        global = true,
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub stripe_secret_key: Option<String>,
+    /// The signing secret of the Stripe webhook endpoint (whsec_...).
+    #[arg(
+        long,
+        env = "SOLOIST_STRIPE_WEBHOOK_SECRET",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe's API URL.
+    #[arg(
+        long,
+        env = "SOLOIST_STRIPE_API_URL",
+        global = true,
+        value_name = "URL"
+    )]
+    pub stripe_api_url: Option<String>,
 }
 
 impl Overrides {
@@ -166,6 +192,9 @@ impl Overrides {
             google_auth_url: self.google_auth_url.or(lower.google_auth_url),
             google_token_url: self.google_token_url.or(lower.google_token_url),
             google_userinfo_url: self.google_userinfo_url.or(lower.google_userinfo_url),
+            stripe_secret_key: self.stripe_secret_key.or(lower.stripe_secret_key),
+            stripe_webhook_secret: self.stripe_webhook_secret.or(lower.stripe_webhook_secret),
+            stripe_api_url: self.stripe_api_url.or(lower.stripe_api_url),
         }
     }
 }
@@ -197,6 +226,8 @@ pub struct Config {
     pub mail_from: String,
     /// Sign-in providers that are configured.
     pub oauth: Vec<crate::accounts::oauth::Provider>,
+    /// Stripe, when configured.
+    pub stripe: Option<crate::billing::stripe::StripeConfig>,
 }
 
 /// A configuration that cannot be used.
@@ -247,6 +278,7 @@ impl Config {
     pub fn resolve(values: Overrides) -> Result<Self, ConfigError> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let oauth = crate::accounts::oauth::Provider::configured(&values);
+        let stripe = crate::billing::stripe::StripeConfig::configured(&values);
         let config = Self {
             data_dir: values.data_dir.unwrap_or_else(default_data_dir),
             database_url: values.database_url.filter(|url| !url.trim().is_empty()),
@@ -266,6 +298,7 @@ impl Config {
                 .mail_from
                 .unwrap_or_else(|| "Soloist <no-reply@localhost>".to_owned()),
             oauth,
+            stripe,
         };
         if config.pool_size == 0 || config.workers == 0 {
             return Err(ConfigError::Invalid(

@@ -1,4 +1,9 @@
-//! Billing: plans, subscriptions and payments (the seed's subscriptions.ts).
+//! Billing: plans, subscriptions and payments (the seed's subscriptions.ts),
+//! with Stripe as the payment provider.
 
 pub mod model;
+pub mod money;
+pub mod pages;
 pub mod store;
+pub mod stripe;
+pub mod webhook;

@@ -82,6 +82,9 @@ pub struct Plan {
     pub is_active: bool,
     /// Position on the pricing page.
     pub sort_order: Option<i32>,
+    /// The Stripe Price it is sold at (V8).
+    #[serde(default)]
+    pub stripe_price_id: Option<String>,
     /// When it was made.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -107,6 +110,8 @@ pub struct NewPlan {
     pub features: Vec<String>,
     /// Position on the pricing page.
     pub sort_order: i32,
+    /// The Stripe Price it is sold at.
+    pub stripe_price_id: Option<String>,
 }
 
 /// A row of `subscriptions`.
@@ -138,6 +143,9 @@ pub struct Subscription {
     /// When a trial ends.
     #[serde(with = "time::serde::rfc3339::option")]
     pub trial_end: Option<OffsetDateTime>,
+    /// Creation time of the newest Stripe event applied (V8).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub stripe_synced_at: Option<OffsetDateTime>,
     /// When it was made.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -179,6 +187,9 @@ pub struct Payment {
     pub description: Option<String>,
     /// Extra data.
     pub metadata: Option<serde_json::Value>,
+    /// The Stripe invoice it pays (V8).
+    #[serde(default)]
+    pub stripe_invoice_id: Option<String>,
     /// When it was recorded.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -29,6 +29,9 @@ pub enum PageError {
     /// A rate limit was hit.
     #[error("too many requests")]
     TooManyRequests,
+    /// The payment provider failed.
+    #[error("payment provider: {0}")]
+    Upstream(String),
     /// The database is unreachable.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -89,6 +92,7 @@ impl ResponseError for PageError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,6 +111,14 @@ impl ResponseError for PageError {
                         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
                 }
                 response
+            }
+            Self::Upstream(detail) => {
+                tracing::error!(%detail, "the payment provider failed");
+                super::errors::error_page_with(
+                    self.status_code(),
+                    "The payment provider did not answer",
+                    "Nothing was charged. Try again in a minute.",
+                )
             }
             Self::BadRequest(message) => {
                 super::errors::error_page_with(self.status_code(), "Bad request", message)

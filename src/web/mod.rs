@@ -76,6 +76,10 @@ pub struct AppState {
     pub http: Option<reqwest::Client>,
     /// Public reads of posts, written in batches.
     pub views: crate::content::views::ViewCounter,
+    /// Stripe settings, when configured.
+    pub stripe: Option<crate::billing::stripe::StripeConfig>,
+    /// The Stripe API, when a secret key is configured.
+    pub stripe_client: Option<crate::billing::stripe::StripeClient>,
 }
 
 impl AppState {
@@ -112,6 +116,8 @@ impl AppState {
             oauth: Vec::new(),
             http: None,
             views: crate::content::views::ViewCounter::default(),
+            stripe: None,
+            stripe_client: None,
         }
     }
 }
@@ -179,6 +185,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .configure(crate::accounts::pages::routes)
         .configure(crate::content::pages::routes)
+        .configure(crate::billing::pages::routes)
         .default_service(web::to(errors::not_found));
 }
 

@@ -58,6 +58,22 @@ fn notice(code: &str) -> Option<Flash> {
             "success",
             "The category was deleted; its posts have none now.",
         ),
+        "already-subscribed" => ("info", "You already have a plan: change it here."),
+        "checkout-canceled" => ("info", "Checkout was canceled: nothing was charged."),
+        "checkout-complete" => (
+            "success",
+            "Thank you! Your subscription starts as soon as Stripe confirms the payment, usually within seconds.",
+        ),
+        "subscription-canceled" => (
+            "info",
+            "Your plan was canceled. You keep it until the end of the paid period.",
+        ),
+        "subscription-resumed" => ("success", "Your plan continues: it will renew as usual."),
+        "plan-changed" => ("success", "Your plan was changed."),
+        "plan-created" => ("success", "The plan was created."),
+        "plan-saved" => ("success", "The plan was saved."),
+        "plan-deleted" => ("success", "The plan was deleted."),
+        "plan-granted" => ("success", "The plan was granted."),
         "welcome-admin" => (
             "success",
             "Welcome! You are the administrator of this site.",

@@ -746,6 +746,49 @@ async fn blog_pages_are_twenty_newest_first_and_stay_stable_while_new_posts_are_
     app.soloist.stop().await.unwrap();
 }
 
+/// Creates a plan with "Featured posts" and gives it to `email` by hand,
+/// as an admin does for a customer who pays another way.
+pub async fn grant_featuring(app: &TestApp, admin: &reqwest::Client, email: &str) {
+    let created = app
+        .post_form(
+            admin,
+            "/admin/plans",
+            "/admin/plans",
+            &[
+                ("name", "Writer"),
+                ("price", "9"),
+                ("currency", "USD"),
+                ("interval", "month"),
+                ("features", "Featured posts\nUnlimited posts"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let plan: String = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT id::text FROM subscription_plans WHERE name = 'Writer'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let granted = app
+        .post_form(
+            admin,
+            "/admin/subscriptions",
+            "/admin/subscriptions/grant",
+            &[("email", email), ("plan_id", &plan)],
+        )
+        .await;
+    assert_eq!(
+        location(&granted),
+        "/admin/subscriptions?notice=plan-granted"
+    );
+}
+
 #[tokio::test]
 async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only() {
     let app = spawn_app().await;
@@ -772,6 +815,24 @@ async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only()
         .await
         .unwrap()
         .get(0);
+    // Featuring a post needs a plan with "Featured posts".
+    let refused = app
+        .post_form(
+            &alice,
+            "/posts/new",
+            "/posts",
+            &[("title", "Too early"), ("featured", "on")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("plans that include “Featured posts”")
+    );
+    grant_featuring(&app, &admin, "alice@example.com").await;
     let published = write_post(
         &app,
         &alice,

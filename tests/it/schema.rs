@@ -385,10 +385,18 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("verification_tokens", "user_id"),
     ("posts", "category_id"),
     ("posts", "search_vector"),
+    ("subscription_plans", "stripe_price_id"),
+    ("subscriptions", "stripe_synced_at"),
+    ("payments", "stripe_invoice_id"),
 ];
 
 /// Tables the app adds beside the seed's 13 (each explained in its migration).
-const ADDED_TABLES: &[&str] = &["rate_limits", "mail_outbox"];
+const ADDED_TABLES: &[&str] = &[
+    "rate_limits",
+    "mail_outbox",
+    "stripe_events",
+    "stripe_checkouts",
+];
 
 /// (index, table, unique) named in the seed.
 const SEED_INDEXES: &[(&str, &str, bool)] = &[
@@ -476,7 +484,8 @@ async fn migrations_build_the_seed_schema_on_an_empty_database_and_rerun_as_a_no
             "V4__content",
             "V5__audit",
             "V6__authentication",
-            "V7__publishing"
+            "V7__publishing",
+            "V8__billing"
         ]
     );
     assert_eq!(first.version, soloist::db::latest_embedded_version());
@@ -848,6 +857,7 @@ fn plan(name: &str, price_cents: i32) -> NewPlan {
         interval: PlanInterval::Month,
         features: vec!["posts".into(), "custom-domain".into()],
         sort_order: 1,
+        stripe_price_id: None,
     }
 }
 

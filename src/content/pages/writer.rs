@@ -160,6 +160,8 @@ pub struct EditorErrors {
     pub tags: Option<String>,
     /// About the category.
     pub category: Option<String>,
+    /// About featuring the post.
+    pub featured: Option<String>,
 }
 
 impl EditorErrors {
@@ -170,6 +172,7 @@ impl EditorErrors {
             || self.slug.is_some()
             || self.tags.is_some()
             || self.category.is_some()
+            || self.featured.is_some()
     }
 }
 
@@ -610,6 +613,26 @@ fn tag_names(tags: &[Tag]) -> serde_json::Value {
     serde_json::json!(names)
 }
 
+/// The plan feature that lets a writer feature posts on the home page.
+pub const FEATURED_POSTS: &str = "Featured posts";
+
+/// Featuring a post on the home page comes with plans that include
+/// [`FEATURED_POSTS`] (admins always may).
+async fn check_featuring(
+    client: &impl deadpool_postgres::GenericClient,
+    signed_in: &SignedIn,
+    errors: &mut EditorErrors,
+) -> Result<(), PageError> {
+    if signed_in.user.role != Role::Admin
+        && !crate::billing::store::has_feature(client, signed_in.user.id, FEATURED_POSTS).await?
+    {
+        errors.featured = Some(format!(
+            "Featuring posts on the home page comes with plans that include “{FEATURED_POSTS}”: see the pricing page."
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /posts`: create (or preview) a new post, as a draft.
 pub async fn create(
     state: web::Data<AppState>,
@@ -642,6 +665,9 @@ pub async fn create(
     let transaction = client.transaction().await?;
     if !category_is_active(&transaction, parsed.category).await? {
         errors.category = Some("That category is no longer available.".to_owned());
+    }
+    if parsed.featured {
+        check_featuring(&transaction, signed_in, &mut errors).await?;
     }
     let slug = choose_slug(&transaction, &parsed, None, &mut errors).await?;
     let Some(slug) = slug.filter(|_| !errors.any()) else {
@@ -747,6 +773,9 @@ pub async fn update(
         && !category_is_active(&transaction, parsed.category).await?
     {
         errors.category = Some("That category is no longer available.".to_owned());
+    }
+    if parsed.featured && !before.post.featured.unwrap_or(false) {
+        check_featuring(&transaction, signed_in, &mut errors).await?;
     }
     let slug = choose_slug(&transaction, &parsed, Some(id), &mut errors).await?;
     let Some(slug) = slug.filter(|_| !errors.any()) else {
