@@ -268,6 +268,10 @@ async fn main() {
             .await
             .unwrap();
         transaction.commit().await.unwrap();
+        client
+            .batch_execute("VACUUM (ANALYZE) users, posts, tags, post_tags, categories")
+            .await
+            .unwrap();
     }
     let seeded_in = seeding.elapsed();
     let client = soloist.pool.get().await.unwrap();

@@ -380,6 +380,9 @@ async fn seed(config: &Config, users: i32, posts: i32) -> anyhow::Result<ExitCod
         let transaction = client.transaction().await?;
         crate::content::seed::generate(&transaction, users, posts).await?;
         transaction.commit().await?;
+        client
+            .batch_execute("VACUUM (ANALYZE) users, posts, tags, post_tags, categories")
+            .await?;
         anyhow::Ok(())
     }
     .await;

@@ -65,3 +65,44 @@ impl ViewCounter {
         }
     }
 }
+
+/// Rendered post bodies by post, valid while the post's `updated_at` is
+/// the same: Markdown is rendered once per edit, not once per read.
+#[derive(Clone, Debug, Default)]
+pub struct RenderedPosts {
+    entries: Arc<Mutex<HashMap<PostId, Rendered>>>,
+}
+
+/// A post's HTML and the `updated_at` it was rendered from.
+type Rendered = (time::OffsetDateTime, Arc<str>);
+
+/// Posts kept rendered; past this the cache starts over.
+const RENDERED_POSTS: usize = 2048;
+
+impl RenderedPosts {
+    /// The HTML of `post` as of `updated_at`, rendered by `render` when not
+    /// cached.
+    pub fn get(
+        &self,
+        post: PostId,
+        updated_at: time::OffsetDateTime,
+        render: impl FnOnce() -> String,
+    ) -> Arc<str> {
+        if let Some((version, html)) = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&post)
+            && *version == updated_at
+        {
+            return html.clone();
+        }
+        let html: Arc<str> = Arc::from(render());
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= RENDERED_POSTS {
+            entries.clear();
+        }
+        entries.insert(post, (updated_at, html.clone()));
+        html
+    }
+}

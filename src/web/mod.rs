@@ -76,6 +76,8 @@ pub struct AppState {
     pub http: Option<reqwest::Client>,
     /// Public reads of posts, written in batches.
     pub views: crate::content::views::ViewCounter,
+    /// Rendered post bodies.
+    pub rendered: crate::content::views::RenderedPosts,
     /// Stripe settings, when configured.
     pub stripe: Option<crate::billing::stripe::StripeConfig>,
     /// The Stripe API, when a secret key is configured.
@@ -116,6 +118,7 @@ impl AppState {
             oauth: Vec::new(),
             http: None,
             views: crate::content::views::ViewCounter::default(),
+            rendered: crate::content::views::RenderedPosts::default(),
             stripe: None,
             stripe_client: None,
         }

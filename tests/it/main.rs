@@ -9,10 +9,12 @@
 )]
 
 mod accounts;
+mod billing;
 mod content;
 mod lifecycle;
 mod oauth;
 mod schema;
 mod smtp;
+mod stripe;
 mod support;
 mod web;

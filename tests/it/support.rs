@@ -183,6 +183,18 @@ async fn fresh_db(template: Option<&str>) -> TestDb {
     }
 }
 
+/// A superuser connection to the shared server's `postgres` database.
+pub async fn shared_admin() -> tokio_postgres::Client {
+    let shared = shared();
+    soloist::db::connect(
+        &shared
+            .credentials
+            .connect_config(&shared.data_dir, "postgres"),
+    )
+    .await
+    .unwrap()
+}
+
 /// A Soloist serving a fresh database on a random port.
 pub struct TestApp {
     pub soloist: Soloist,

@@ -298,7 +298,7 @@ pub struct PostPage {
     /// What lists show.
     pub card: CardView,
     /// The sanitized body.
-    pub html: String,
+    pub html: std::sync::Arc<str>,
     /// The post's absolute URL.
     pub canonical: String,
     /// The site's name.
@@ -338,7 +338,9 @@ pub async fn post(
     let edited_later = post.updated_at - post.card.published_at > time::Duration::minutes(1);
     let page = PostPage {
         layout,
-        html: markdown::to_html(&post.content),
+        html: state.rendered.get(post.card.id, post.updated_at, || {
+            markdown::to_html(&post.content)
+        }),
         canonical: format!("{}{}", state.base_url, card.url),
         site_name: state.site_name.clone(),
         updated: edited_later.then(|| day(post.updated_at)),
