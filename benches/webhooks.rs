@@ -138,6 +138,9 @@ async fn main() {
         data_dir: Some(data_dir.clone()),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         stripe_webhook_secret: Some(SECRET.to_owned()),
+        pool_size: std::env::var("BENCH_POOL_SIZE")
+            .ok()
+            .and_then(|size| size.parse().ok()),
         ..Overrides::default()
     })
     .unwrap();
@@ -163,7 +166,7 @@ async fn main() {
                SELECT u.id, p.id, 'active', 'cus_' || substr(u.email, 7, position('@' in u.email) - 7), \
                       'sub_' || substr(u.email, 7, position('@' in u.email) - 7) \
                FROM users u, subscription_plans p WHERE u.email LIKE 'payer-%'; \
-             VACUUM ANALYZE users, subscriptions, subscription_plans",
+             ANALYZE users, subscriptions, subscription_plans",
             last = USERS - 1
         ))
         .await

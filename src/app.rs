@@ -225,7 +225,7 @@ impl Soloist {
         };
         let handle = server.handle();
         let server_task = tokio::spawn(server);
-        let maintenance = tokio::spawn(maintain(pool.clone()));
+        let maintenance = tokio::spawn(maintain(pool.clone(), config.audit_retention_months));
         let view_writer = tokio::spawn(views.clone().run(pool.clone()));
         Ok(Self {
             addr,
@@ -298,7 +298,7 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
 }
 
 /// Daily upkeep: audit partitions for the coming months.
-async fn maintain(pool: Pool) {
+async fn maintain(pool: Pool, audit_retention_months: u32) {
     let mut interval = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
     interval.tick().await;
     loop {
@@ -308,6 +308,20 @@ async fn maintain(pool: Pool) {
             client
                 .query_one("SELECT audit_logs_create_partitions(3)", &[])
                 .await?;
+            if audit_retention_months > 0 {
+                let months = i32::try_from(audit_retention_months).unwrap_or(i32::MAX);
+                let dropped: i32 = client
+                    .query_one("SELECT audit_logs_drop_partitions($1)", &[&months])
+                    .await?
+                    .get(0);
+                if dropped > 0 {
+                    tracing::info!(
+                        dropped,
+                        months,
+                        "dropped audit partitions past the retention"
+                    );
+                }
+            }
             Ok::<_, DbError>(())
         }
         .await;

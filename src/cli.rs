@@ -52,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Generate content for large data sets (writers, categories, tags, posts).
     Seed {
         /// Writers to create.
@@ -66,6 +71,16 @@ enum Command {
         /// Arguments passed on to psql (after `--`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Drop whole monthly partitions older than the retention.
+    Prune {
+        /// Months to keep (default: the audit_retention_months setting, 24).
+        #[arg(long)]
+        keep_months: Option<u32>,
     },
 }
 
@@ -131,6 +146,9 @@ pub fn main() -> ExitCode {
             }) => db_url(&config),
             Some(Command::Psql { args }) => psql(&config, &args).await,
             Some(Command::Seed { users, posts }) => seed(&config, users, posts).await,
+            Some(Command::Audit {
+                command: AuditCommand::Prune { keep_months },
+            }) => audit_prune(&config, keep_months).await,
             Some(Command::Admin {
                 command:
                     AdminCommand::Create {
@@ -363,6 +381,33 @@ async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
         }
         println!("Schema version {}.", report.version);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn audit_prune(config: &Config, keep_months: Option<u32>) -> anyhow::Result<ExitCode> {
+    let months = keep_months.unwrap_or(config.audit_retention_months);
+    if months == 0 {
+        println!("The retention is 0 (keep everything): nothing to drop.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let months =
+        i32::try_from(months).map_err(|_| anyhow::anyhow!("--keep-months is too large"))?;
+    let (connect, database) = open_for_command(config).await?;
+    let result = async {
+        let mut client = crate::db::connect(&connect).await?;
+        crate::db::migrate(&mut client).await?;
+        let dropped: i32 = client
+            .query_one("SELECT audit_logs_drop_partitions($1)", &[&months])
+            .await?
+            .get(0);
+        anyhow::Ok(dropped)
+    }
+    .await;
+    if let Some(database) = database {
+        database.close().await?;
+    }
+    let dropped = result?;
+    println!("Dropped {dropped} monthly audit partition(s) older than {months} months.");
     Ok(ExitCode::SUCCESS)
 }
 

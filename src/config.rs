@@ -140,6 +140,14 @@ pub struct Overrides {
         value_name = "URL"
     )]
     pub google_userinfo_url: Option<String>,
+    /// Months of audit trail to keep (whole monthly partitions older are dropped daily; 0 keeps everything).
+    #[arg(
+        long,
+        env = "SOLOIST_AUDIT_RETENTION_MONTHS",
+        global = true,
+        value_name = "MONTHS"
+    )]
+    pub audit_retention_months: Option<u32>,
     /// Stripe secret API key (enables Checkout, the Customer Portal and plan changes).
     #[arg(
         long,
@@ -195,6 +203,7 @@ impl Overrides {
             stripe_secret_key: self.stripe_secret_key.or(lower.stripe_secret_key),
             stripe_webhook_secret: self.stripe_webhook_secret.or(lower.stripe_webhook_secret),
             stripe_api_url: self.stripe_api_url.or(lower.stripe_api_url),
+            audit_retention_months: self.audit_retention_months.or(lower.audit_retention_months),
         }
     }
 }
@@ -228,6 +237,8 @@ pub struct Config {
     pub oauth: Vec<crate::accounts::oauth::Provider>,
     /// Stripe, when configured.
     pub stripe: Option<crate::billing::stripe::StripeConfig>,
+    /// Months of audit trail kept (0: all).
+    pub audit_retention_months: u32,
 }
 
 /// A configuration that cannot be used.
@@ -299,6 +310,7 @@ impl Config {
                 .unwrap_or_else(|| "Soloist <no-reply@localhost>".to_owned()),
             oauth,
             stripe,
+            audit_retention_months: values.audit_retention_months.unwrap_or(24),
         };
         if config.pool_size == 0 || config.workers == 0 {
             return Err(ConfigError::Invalid(

@@ -4,6 +4,7 @@
 //! tests and benchmarks start the same code (see [`app::Soloist::start`]).
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod billing;

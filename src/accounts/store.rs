@@ -658,3 +658,106 @@ pub async fn user_by_provider_account(
         .map(user_from)
         .transpose()
 }
+
+/// A user in the admins' list.
+#[derive(Clone, Debug)]
+pub struct UserListing {
+    /// The user.
+    pub id: UserId,
+    /// Email.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Confirmed email.
+    pub email_verified: bool,
+    /// Can sign in.
+    pub is_active: bool,
+    /// Last sign-in.
+    pub last_login_at: Option<time::OffsetDateTime>,
+    /// Sign-up.
+    pub created_at: time::OffsetDateTime,
+}
+
+const SEARCH_USERS: &str = "SELECT id, email, name, role, email_verified, is_active, last_login_at, created_at \
+     FROM users WHERE ($1::text IS NULL OR email ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%') \
+     ORDER BY created_at DESC, id LIMIT $2 OFFSET $3";
+const SET_ACTIVE: &str = "UPDATE users SET is_active = $2 WHERE id = $1";
+const END_ALL_SESSIONS: &str =
+    "UPDATE sessions SET is_active = false WHERE user_id = $1 AND is_active RETURNING id";
+const OTHER_ACTIVE_ADMINS: &str =
+    "SELECT count(*) FROM users WHERE role = 'admin' AND is_active AND id <> $1";
+
+/// The statements of the admins' user pages, for the prepare test.
+pub const ADMIN_STATEMENTS: &[&str] = &[
+    SEARCH_USERS,
+    SET_ACTIVE,
+    END_ALL_SESSIONS,
+    OTHER_ACTIVE_ADMINS,
+];
+
+/// Users whose email or name contains `query` (any, when none), newest first.
+pub async fn search_users(
+    client: &impl GenericClient,
+    query: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<UserListing>, StoreError> {
+    let statement = client.prepare_cached(SEARCH_USERS).await?;
+    let pattern = query.map(|query| {
+        query
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    });
+    client
+        .query(&statement, &[&pattern, &limit, &offset])
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(UserListing {
+                id: UserId(row.try_get("id")?),
+                email: row.try_get("email")?,
+                name: row.try_get("name")?,
+                role: row.try_get("role")?,
+                email_verified: row.try_get("email_verified")?,
+                is_active: row.try_get("is_active")?,
+                last_login_at: row.try_get("last_login_at")?,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Lets a user sign in, or not.
+pub async fn set_active(
+    client: &impl GenericClient,
+    user_id: UserId,
+    active: bool,
+) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(SET_ACTIVE).await?;
+    client.execute(&statement, &[&user_id, &active]).await?;
+    Ok(())
+}
+
+/// Ends every session of a user; returns how many were open.
+pub async fn end_all_sessions(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<usize, StoreError> {
+    let statement = client.prepare_cached(END_ALL_SESSIONS).await?;
+    Ok(client.query(&statement, &[&user_id]).await?.len())
+}
+
+/// Active admins other than `user_id`.
+pub async fn other_active_admins(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<i64, StoreError> {
+    let statement = client.prepare_cached(OTHER_ACTIVE_ADMINS).await?;
+    Ok(client
+        .query_one(&statement, &[&user_id])
+        .await?
+        .try_get(0)?)
+}

@@ -1,6 +1,7 @@
 //! The audit trail (the seed's audit.ts).
 
 pub mod model;
+pub mod pages;
 pub mod store;
 
 use crate::accounts::model::UserId;
@@ -23,6 +24,17 @@ impl Actor {
         Self::default()
     }
 
+    /// The actor of a client at `ip` with `user_agent`: both are written to
+    /// the trail with control characters escaped, so a crafted header can't
+    /// forge a line in a log or a CSV.
+    pub fn client(user_id: Option<UserId>, ip: Option<&str>, user_agent: Option<&str>) -> Self {
+        Self {
+            user_id,
+            ip: ip.map(|ip| printable(ip, 64)),
+            user_agent: user_agent.map(|agent| printable(agent, 512)),
+        }
+    }
+
     /// An audit row by this actor.
     pub fn entry(
         &self,
@@ -42,6 +54,20 @@ impl Actor {
             metadata: None,
         }
     }
+}
+
+/// `text` with control characters (CR, LF, ESC, ...) written as `\u{..}`
+/// escapes, cut to `limit` characters.
+pub fn printable(text: &str, limit: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(limit));
+    for character in text.chars().take(limit) {
+        if character.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(character)));
+        } else {
+            out.push(character);
+        }
+    }
+    out
 }
 
 /// `{"field": {"before": .., "after": ..}}` for the fields that differ.

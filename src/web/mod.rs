@@ -189,6 +189,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .configure(crate::accounts::pages::routes)
         .configure(crate::content::pages::routes)
         .configure(crate::billing::pages::routes)
+        .configure(crate::admin::routes)
         .default_service(web::to(errors::not_found));
 }
 

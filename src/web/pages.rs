@@ -74,6 +74,13 @@ fn notice(code: &str) -> Option<Flash> {
         "plan-saved" => ("success", "The plan was saved."),
         "plan-deleted" => ("success", "The plan was deleted."),
         "plan-granted" => ("success", "The plan was granted."),
+        "user-saved" => ("success", "The role was changed."),
+        "user-deactivated" => (
+            "info",
+            "The user was deactivated and signed out everywhere.",
+        ),
+        "user-reactivated" => ("success", "The user can sign in again."),
+        "verification-resent" => ("success", "A new confirmation link was mailed."),
         "welcome-admin" => (
             "success",
             "Welcome! You are the administrator of this site.",

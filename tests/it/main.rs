@@ -9,6 +9,7 @@
 )]
 
 mod accounts;
+mod audit;
 mod billing;
 mod content;
 mod lifecycle;

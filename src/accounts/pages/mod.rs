@@ -176,14 +176,14 @@ pub fn see_other(location: &str) -> HttpResponse {
 
 /// The actor of a request.
 pub fn actor(visitor: &Visitor) -> Actor {
-    Actor {
-        user_id: visitor
+    Actor::client(
+        visitor
             .signed_in
             .as_ref()
             .map(|signed_in| signed_in.user.id),
-        ip: visitor.ip.clone(),
-        user_agent: visitor.user_agent.clone(),
-    }
+        visitor.ip.as_deref(),
+        visitor.user_agent.as_deref(),
+    )
 }
 
 /// The session cookie for `token`.

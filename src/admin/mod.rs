@@ -1,0 +1,65 @@
+//! The admin area: the overview, users, and the audit trail (plans,
+//! subscriptions and categories live with their domains). Every handler
+//! checks the admin role itself.
+
+mod overview;
+pub mod store;
+mod users;
+
+use actix_web::web;
+
+/// The admin area's own routes.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/admin", web::get().to(overview::overview))
+        .route("/admin/users", web::get().to(users::list))
+        .route("/admin/users/{id}", web::get().to(users::detail))
+        .route("/admin/users/{id}/role", web::post().to(users::change_role))
+        .route(
+            "/admin/users/{id}/active",
+            web::post().to(users::change_active),
+        )
+        .route(
+            "/admin/users/{id}/verification",
+            web::post().to(users::resend_verification),
+        )
+        .route("/admin/audit", web::get().to(crate::audit::pages::list))
+        .route(
+            "/admin/audit.csv",
+            web::get().to(crate::audit::pages::export),
+        )
+        .route(
+            "/admin/audit/{id}",
+            web::get().to(crate::audit::pages::detail),
+        );
+}
+
+/// Every admin page (GET), for the tests that check nobody else gets in.
+pub const GET_ROUTES: &[&str] = &[
+    "/admin",
+    "/admin/users",
+    "/admin/users/00000000-0000-0000-0000-000000000000",
+    "/admin/audit",
+    "/admin/audit.csv",
+    "/admin/audit/00000000-0000-0000-0000-000000000000",
+    "/admin/plans",
+    "/admin/plans/00000000-0000-0000-0000-000000000000",
+    "/admin/subscriptions",
+    "/admin/categories",
+    "/admin/categories/00000000-0000-0000-0000-000000000000",
+    "/admin/outbox",
+];
+
+/// Every admin form (POST).
+pub const POST_ROUTES: &[&str] = &[
+    "/admin/users/00000000-0000-0000-0000-000000000000/role",
+    "/admin/users/00000000-0000-0000-0000-000000000000/active",
+    "/admin/users/00000000-0000-0000-0000-000000000000/verification",
+    "/admin/plans",
+    "/admin/plans/00000000-0000-0000-0000-000000000000",
+    "/admin/plans/00000000-0000-0000-0000-000000000000/delete",
+    "/admin/subscriptions/grant",
+    "/admin/categories",
+    "/admin/categories/00000000-0000-0000-0000-000000000000",
+    "/admin/categories/00000000-0000-0000-0000-000000000000/delete",
+];

@@ -1,0 +1,82 @@
+//! `GET /admin`: the numbers an operator checks first.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use crate::audit::store::{self as audit, AuditFilter};
+use crate::web::AppState;
+use crate::web::failure::PageError;
+use crate::web::pages::{Layout, render};
+use crate::web::visitor::Visitor;
+
+/// A day of sign-ins.
+#[derive(Clone, Debug)]
+pub struct SignInDay {
+    /// YYYY-MM-DD (UTC).
+    pub day: String,
+    /// Successful sign-ins.
+    pub sign_ins: i64,
+    /// Failed ones.
+    pub failures: i64,
+}
+
+/// `GET /admin`.
+#[derive(Template)]
+#[template(path = "admin/overview.html")]
+pub struct OverviewPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Accounts.
+    pub users: i64,
+    /// New in 7 days.
+    pub new_users: i64,
+    /// Active subscriptions.
+    pub active_subscriptions: i64,
+    /// MRR per currency, formatted.
+    pub mrr: Vec<String>,
+    /// Published posts.
+    pub published_posts: i64,
+    /// Sign-ins of the last 7 days.
+    pub sign_ins: Vec<SignInDay>,
+    /// The latest audit rows.
+    pub recent: Vec<crate::audit::pages::EntryView>,
+}
+
+/// `GET /admin`.
+pub async fn overview(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+) -> Result<HttpResponse, PageError> {
+    visitor.require_admin()?;
+    let client = state.pool.get().await?;
+    let figures = super::store::overview(&client).await?;
+    let sign_ins = audit::sign_ins_by_day(&client, 7).await?;
+    let recent = audit::search(&client, &AuditFilter::default(), None, 10).await?;
+    drop(client);
+    let page = OverviewPage {
+        layout: Layout::for_visitor(&visitor, "Admin", "How the site is doing."),
+        users: figures.users,
+        new_users: figures.new_users,
+        active_subscriptions: figures.active_subscriptions,
+        mrr: figures
+            .mrr
+            .iter()
+            .map(|(currency, cents)| crate::billing::money::format(*cents, currency))
+            .collect(),
+        published_posts: figures.published_posts,
+        sign_ins: sign_ins
+            .into_iter()
+            .map(|(day, sign_ins, failures)| SignInDay {
+                day,
+                sign_ins,
+                failures,
+            })
+            .collect(),
+        recent: recent
+            .iter()
+            .map(crate::audit::pages::EntryView::of)
+            .collect(),
+    };
+    Ok(render(&page, StatusCode::OK))
+}

@@ -1,0 +1,423 @@
+//! The admins' view of the audit trail: filters that combine, keyset pages
+//! newest first, a detail view with the before/after of each field, and a
+//! CSV export of the filtered set, streamed page by page (a million rows
+//! never sit in memory).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::store::{self, AuditCursor, AuditEntry, AuditFilter};
+use crate::web::AppState;
+use crate::web::failure::PageError;
+use crate::web::pages::{Layout, render};
+use crate::web::visitor::Visitor;
+
+/// Rows on a page of the trail.
+pub const PAGE_SIZE: i64 = 50;
+/// Rows read per query while exporting.
+const EXPORT_BATCH: i64 = 2000;
+
+/// The filters as typed (`?actor=&action=&entity=&entity_id=&from=&to=&after=`).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct FilterQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    entity: String,
+    #[serde(default)]
+    entity_id: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    after: String,
+}
+
+fn day(text: &str, field: &str) -> Result<Option<OffsetDateTime>, PageError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let date = time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| PageError::BadRequest(format!("Give the {field} date as YYYY-MM-DD.")))?;
+    Ok(Some(date.midnight().assume_utc()))
+}
+
+impl FilterQuery {
+    /// The filter; dates are UTC days, `to` inclusive.
+    pub fn parse(&self) -> Result<AuditFilter, PageError> {
+        let text = |value: &str, limit: usize| {
+            let value = value.trim();
+            (!value.is_empty()).then(|| value.chars().take(limit).collect::<String>())
+        };
+        let entity_id = match self.entity_id.trim() {
+            "" => None,
+            id => Some(uuid::Uuid::try_parse(id).map_err(|_| {
+                PageError::BadRequest("The entity id is a UUID such as 0b9e…".to_owned())
+            })?),
+        };
+        Ok(AuditFilter {
+            actor_email: text(&self.actor, 254).map(|email| email.to_lowercase()),
+            action: text(&self.action, 40).map(|action| action.to_uppercase()),
+            entity: text(&self.entity, 63),
+            entity_id,
+            from: day(&self.from, "from")?,
+            until: day(&self.to, "to")?.map(|end| end + time::Duration::days(1)),
+        })
+    }
+
+    fn cursor(&self) -> Result<Option<AuditCursor>, PageError> {
+        match self.after.trim() {
+            "" => Ok(None),
+            text => AuditCursor::decode(text)
+                .map(Some)
+                .ok_or_else(|| PageError::BadRequest("This page link is broken.".to_owned())),
+        }
+    }
+
+    /// The filters as a query string (without `after`).
+    pub fn query_string(&self) -> String {
+        serde_html_form::to_string([
+            ("actor", self.actor.trim()),
+            ("action", self.action.trim()),
+            ("entity", self.entity.trim()),
+            ("entity_id", self.entity_id.trim()),
+            ("from", self.from.trim()),
+            ("to", self.to.trim()),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+/// A row of the trail, ready for a template.
+#[derive(Clone, Debug)]
+pub struct EntryView {
+    /// The detail view.
+    pub url: String,
+    /// "2026-11-25 09:12:44 UTC".
+    pub when: String,
+    /// The actor's email, or "system".
+    pub actor: String,
+    /// CREATE, ...
+    pub action: String,
+    /// The table.
+    pub entity: String,
+    /// The row.
+    pub entity_id: String,
+    /// A one-line summary of the changed fields.
+    pub summary: String,
+    /// Client address.
+    pub ip: String,
+}
+
+fn when(moment: OffsetDateTime) -> String {
+    moment
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        ))
+        .unwrap_or_default()
+}
+
+/// `{"a": {"before": 1, "after": 2}}` as `(field, before, after)` texts.
+pub fn fields(changes: Option<&serde_json::Value>) -> Vec<(String, String, String)> {
+    let show = |value: Option<&serde_json::Value>| match value {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    };
+    match changes {
+        Some(serde_json::Value::Object(map)) => map
+            .iter()
+            .map(|(field, change)| {
+                (
+                    field.clone(),
+                    show(change.get("before")),
+                    show(change.get("after")),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl EntryView {
+    /// The view of `entry`.
+    pub fn of(entry: &AuditEntry) -> Self {
+        let names: Vec<String> = fields(entry.log.changes.as_ref())
+            .into_iter()
+            .map(|(field, ..)| field)
+            .collect();
+        Self {
+            url: format!("/admin/audit/{}", entry.log.id),
+            when: when(entry.log.created_at),
+            actor: entry.actor_email.clone().unwrap_or_else(|| {
+                if entry.log.user_id.is_some() {
+                    "deleted user"
+                } else {
+                    "system"
+                }
+                .to_owned()
+            }),
+            action: entry.log.action.clone(),
+            entity: entry.log.entity.clone(),
+            entity_id: entry
+                .log
+                .entity_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            summary: names.join(", "),
+            ip: entry.log.ip_address.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// `GET /admin/audit`.
+#[derive(Template)]
+#[template(path = "audit/list.html")]
+pub struct AuditPage {
+    /// The layout.
+    pub layout: Layout,
+    /// The filters as typed.
+    pub filters: FilterQuery,
+    /// The rows.
+    pub entries: Vec<EntryView>,
+    /// The next page.
+    pub older_url: Option<String>,
+    /// The first page, when this is not it.
+    pub newest_url: Option<String>,
+    /// The CSV of the filtered set.
+    pub export_url: String,
+}
+
+/// `GET /admin/audit`.
+pub async fn list(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<FilterQuery>,
+) -> Result<HttpResponse, PageError> {
+    visitor.require_admin()?;
+    let filter = query.parse()?;
+    let cursor = query.cursor()?;
+    let client = state.pool.get().await?;
+    let mut entries = store::search(&client, &filter, cursor, PAGE_SIZE + 1).await?;
+    drop(client);
+    let base = query.query_string();
+    let older_url = if entries.len() > usize::try_from(PAGE_SIZE).unwrap_or(50) {
+        entries.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
+        entries.last().map(|last| {
+            let cursor = AuditCursor {
+                created_at: last.log.created_at,
+                id: last.log.id.0,
+            };
+            format!("/admin/audit?{base}&after={}", cursor.encode())
+        })
+    } else {
+        None
+    };
+    let page = AuditPage {
+        layout: Layout::for_visitor(&visitor, "Audit trail", "Every change, newest first."),
+        entries: entries.iter().map(EntryView::of).collect(),
+        older_url,
+        newest_url: cursor.map(|_| format!("/admin/audit?{base}")),
+        export_url: format!("/admin/audit.csv?{base}"),
+        filters: query.into_inner(),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `GET /admin/audit/{id}`.
+#[derive(Template)]
+#[template(path = "audit/detail.html")]
+pub struct DetailPage {
+    /// The layout.
+    pub layout: Layout,
+    /// The row.
+    pub entry: EntryView,
+    /// (field, before, after).
+    pub fields: Vec<(String, String, String)>,
+    /// The client's browser.
+    pub user_agent: String,
+    /// Extra context, as JSON.
+    pub metadata: String,
+    /// The trail of the same row.
+    pub entity_url: Option<String>,
+}
+
+/// `GET /admin/audit/{id}`.
+pub async fn detail(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    visitor.require_admin()?;
+    let id = uuid::Uuid::try_parse(&path).map_err(|_| PageError::NotFound)?;
+    let entry = {
+        let client = state.pool.get().await?;
+        store::entry(&client, id).await?
+    }
+    .ok_or(PageError::NotFound)?;
+    let page = DetailPage {
+        layout: Layout::for_visitor(&visitor, "Audit entry", "One change and what it changed."),
+        fields: fields(entry.log.changes.as_ref()),
+        user_agent: entry.log.user_agent.clone().unwrap_or_default(),
+        metadata: entry
+            .log
+            .metadata
+            .as_ref()
+            .map(|metadata| serde_json::to_string_pretty(metadata).unwrap_or_default())
+            .unwrap_or_default(),
+        entity_url: entry.log.entity_id.map(|id| {
+            format!(
+                "/admin/audit?{}",
+                serde_html_form::to_string([
+                    ("entity", entry.log.entity.as_str()),
+                    ("entity_id", &id.to_string())
+                ])
+                .unwrap_or_default()
+            )
+        }),
+        entry: EntryView::of(&entry),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// A CSV field: always quoted, quotes doubled, and a cell a spreadsheet
+/// would run as a formula (`=`, `+`, `-`, `@`, tab, CR) starts with `'`.
+pub fn csv_field(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    format!("\"{}\"", guarded.replace('"', "\"\""))
+}
+
+const CSV_HEADER: &str = "created_at,actor_email,user_id,action,entity,entity_id,changes,ip_address,user_agent,metadata\r\n";
+
+fn csv_line(entry: &AuditEntry) -> String {
+    let log = &entry.log;
+    let json = |value: &Option<serde_json::Value>| {
+        value.as_ref().map(ToString::to_string).unwrap_or_default()
+    };
+    let fields = [
+        log.created_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        entry.actor_email.clone().unwrap_or_default(),
+        log.user_id.map(|id| id.to_string()).unwrap_or_default(),
+        log.action.clone(),
+        log.entity.clone(),
+        log.entity_id.map(|id| id.to_string()).unwrap_or_default(),
+        json(&log.changes),
+        log.ip_address.clone().unwrap_or_default(),
+        log.user_agent.clone().unwrap_or_default(),
+        json(&log.metadata),
+    ];
+    let mut line = fields
+        .iter()
+        .map(|field| csv_field(field))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+struct Export {
+    pool: deadpool_postgres::Pool,
+    filter: AuditFilter,
+    cursor: Option<AuditCursor>,
+    started: bool,
+    done: bool,
+}
+
+/// `GET /admin/audit.csv`: the filtered set as CSV, read and sent in
+/// batches along the same keyset order as the pages.
+pub async fn export(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<FilterQuery>,
+) -> Result<HttpResponse, PageError> {
+    visitor.require_admin()?;
+    let filter = query.parse()?;
+    let export = Export {
+        pool: state.pool.clone(),
+        filter,
+        cursor: None,
+        started: false,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(export, |mut export| async move {
+        if export.done {
+            return None;
+        }
+        if !export.started {
+            export.started = true;
+            return Some((Ok(web::Bytes::from_static(CSV_HEADER.as_bytes())), export));
+        }
+        let batch = async {
+            let client = export.pool.get().await.map_err(std::io::Error::other)?;
+            store::search(&client, &export.filter, export.cursor, EXPORT_BATCH)
+                .await
+                .map_err(std::io::Error::other)
+        }
+        .await;
+        match batch {
+            Ok(entries) if entries.is_empty() => None,
+            Ok(entries) => {
+                export.done = entries.len() < usize::try_from(EXPORT_BATCH).unwrap_or(2000);
+                export.cursor = entries.last().map(|last| AuditCursor {
+                    created_at: last.log.created_at,
+                    id: last.log.id.0,
+                });
+                let text: String = entries.iter().map(csv_line).collect();
+                Some((Ok::<_, std::io::Error>(web::Bytes::from(text)), export))
+            }
+            Err(error) => {
+                tracing::error!(%error, "the audit export stopped");
+                export.done = true;
+                Some((Err(error), export))
+            }
+        }
+    });
+    let name = format!(
+        "audit-{}.csv",
+        OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]-[hour][minute][second]"
+            ))
+            .unwrap_or_default()
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header(("Cache-Control", "no-store"))
+        .streaming(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_are_defused() {
+        assert_eq!(csv_field("plain"), "\"plain\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "\"'+1\"");
+        assert_eq!(csv_field("-1"), "\"'-1\"");
+        assert_eq!(csv_field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_field("a\r\nb"), "\"a\r\nb\"");
+    }
+}
