@@ -90,8 +90,15 @@ BEGIN
 END;
 $$;
 
--- The admin trail's filters, each newest first for keyset pages.
-CREATE INDEX audit_logs_created_at_id_idx ON audit_logs (created_at DESC, id DESC);
-CREATE INDEX audit_logs_user_id_created_at_idx ON audit_logs (user_id, created_at DESC, id DESC);
-CREATE INDEX audit_logs_entity_created_at_idx ON audit_logs (entity, created_at DESC, id DESC);
-CREATE INDEX audit_logs_action_created_at_idx ON audit_logs (action, created_at DESC, id DESC);
+-- The admin trail's filters, each newest first for keyset pages. The seed's
+-- single-column indexes become composite ones under the same names (same
+-- leading column, then the page order), so an audit write updates six
+-- indexes, not ten.
+DROP INDEX audit_logs_user_id_idx;
+CREATE INDEX audit_logs_user_id_idx ON audit_logs (user_id, created_at DESC, id DESC);
+DROP INDEX audit_logs_action_idx;
+CREATE INDEX audit_logs_action_idx ON audit_logs (action, created_at DESC, id DESC);
+DROP INDEX audit_logs_entity_idx;
+CREATE INDEX audit_logs_entity_idx ON audit_logs (entity, created_at DESC, id DESC);
+DROP INDEX audit_logs_created_at_idx;
+CREATE INDEX audit_logs_created_at_idx ON audit_logs (created_at DESC, id DESC);
