@@ -125,11 +125,19 @@ async fn main() {
         .await
         .unwrap()
         .get(0);
-    let entity_id: String = client
-        .query_one("SELECT md5('4242')::uuid::text", &[])
+    // Filter values taken from real rows, so every filter matches some.
+    let sample = client
+        .query_one(
+            "SELECT a.entity, a.entity_id::text, u.email, a.action FROM audit_logs a JOIN users u ON u.id = a.user_id \
+             WHERE a.created_at BETWEEN now() - interval '59 days' AND now() - interval '31 days' \
+             ORDER BY a.created_at LIMIT 1",
+            &[],
+        )
         .await
-        .unwrap()
-        .get(0);
+        .unwrap();
+    let (entity, entity_id, actor, action): (String, String, String, String) =
+        (sample.get(0), sample.get(1), sample.get(2), sample.get(3));
+    let actor = actor.replace('@', "%40");
     drop(client);
     let generated_in = generating.elapsed();
 
@@ -172,7 +180,7 @@ async fn main() {
         ),
         (
             "entity + entity id".to_owned(),
-            format!("entity=tags&entity_id={entity_id}"),
+            format!("entity={entity}&entity_id={entity_id}"),
         ),
         (
             "one month".to_owned(),
@@ -180,9 +188,7 @@ async fn main() {
         ),
         (
             "actor + action + month".to_owned(),
-            format!(
-                "actor=actor-7%40example.com&action=CREATE&from={two_months_ago}&to={month_ago}"
-            ),
+            format!("actor={actor}&action={action}&from={two_months_ago}&to={month_ago}"),
         ),
         (
             "action + entity, page 5".to_owned(),

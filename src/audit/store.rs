@@ -7,35 +7,44 @@ use crate::db::{StoreError, from_json, required};
 
 const INSERT: &str = "INSERT INTO audit_logs \
      (user_id, action, entity, entity_id, changes, ip_address, user_agent, metadata) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_RETURNING: &str = "INSERT INTO audit_logs \
+     (user_id, action, entity, entity_id, changes, ip_address, user_agent, metadata) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING to_jsonb(audit_logs.*) AS entry";
 const RECENT: &str = "SELECT to_jsonb(a) AS entry FROM audit_logs a \
      ORDER BY a.created_at DESC, a.id DESC LIMIT $1";
 
 /// Every statement of this store, for the test that prepares them all.
-pub const STATEMENTS: &[&str] = &[INSERT, RECENT];
+pub const STATEMENTS: &[&str] = &[INSERT, INSERT_RETURNING, RECENT];
 
 /// Writes an audit row; call it in the transaction of the change it records.
-pub async fn record(
+pub async fn record(client: &impl GenericClient, entry: &NewAuditLog) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(INSERT).await?;
+    client.execute(&statement, &parameters(entry)).await?;
+    Ok(())
+}
+
+/// Writes an audit row and reads it back as stored.
+pub async fn record_returning(
     client: &impl GenericClient,
     entry: &NewAuditLog,
 ) -> Result<AuditLog, StoreError> {
-    let statement = client.prepare_cached(INSERT).await?;
-    let row = client
-        .query_one(
-            &statement,
-            &[
-                &entry.user_id,
-                &entry.action,
-                &entry.entity,
-                &entry.entity_id,
-                &entry.changes,
-                &entry.ip_address,
-                &entry.user_agent,
-                &entry.metadata,
-            ],
-        )
-        .await?;
+    let statement = client.prepare_cached(INSERT_RETURNING).await?;
+    let row = client.query_one(&statement, &parameters(entry)).await?;
     required(from_json(&row, "entry")?)
+}
+
+fn parameters(entry: &NewAuditLog) -> [&(dyn tokio_postgres::types::ToSql + Sync); 8] {
+    [
+        &entry.user_id,
+        &entry.action,
+        &entry.entity,
+        &entry.entity_id,
+        &entry.changes,
+        &entry.ip_address,
+        &entry.user_agent,
+        &entry.metadata,
+    ]
 }
 
 /// The newest `limit` audit rows.

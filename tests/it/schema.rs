@@ -1188,7 +1188,7 @@ async fn audit_logs_are_partitioned_by_month_with_upcoming_partitions() {
         "current month, three ahead, and the default: {partitions:?}"
     );
 
-    let entry = audit::record(
+    let entry = audit::record_returning(
         &client,
         &NewAuditLog {
             action: "CREATE".into(),
