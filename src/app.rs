@@ -251,7 +251,7 @@ impl Soloist {
     }
 
     /// Writes the post views counted so far (they are otherwise written
-    /// every few seconds and at stop).
+    /// every 30 seconds and at stop).
     pub async fn flush_views(&self) -> Result<(), crate::web::failure::PageError> {
         self.views.flush(&self.pool).await
     }
