@@ -101,7 +101,7 @@ async fn minimal_blog(pool: web::Data<Pool>) -> HttpResponse {
     let statement = client.prepare_cached(BLOG_PAGE).await.unwrap();
     let first = time::macros::datetime!(9999-12-31 0:00 UTC);
     let rows = client
-        .query(&statement, &[&first, &uuid::Uuid::max(), &21_i64])
+        .query(&statement, &[&first, &uuid::Uuid::max()])
         .await
         .unwrap();
     let page = MinimalBlog {

@@ -155,3 +155,6 @@ pub fn category_class(id: super::model::CategoryId) -> String {
 fn path_id(text: &str) -> Result<uuid::Uuid, crate::web::failure::PageError> {
     uuid::Uuid::try_parse(text).map_err(|_| crate::web::failure::PageError::NotFound)
 }
+
+// A page query reads one row more than a page shows.
+const _: () = assert!(super::store::PAGE_ROWS as i64 == PAGE_SIZE + 1);

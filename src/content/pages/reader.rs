@@ -63,7 +63,7 @@ async fn page_of(
         })?,
     };
     let client = state.pool.get().await?;
-    let mut cards = store::published_page(&client, listing, cursor, PAGE_SIZE + 1).await?;
+    let mut cards = store::published_page(&client, listing, cursor).await?;
     let older_url = if cards.len() > usize::try_from(PAGE_SIZE).unwrap_or(20) {
         cards.truncate(usize::try_from(PAGE_SIZE).unwrap_or(20));
         cards
