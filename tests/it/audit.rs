@@ -594,17 +594,25 @@ async fn admins_find_users_see_their_activity_and_resend_verification() {
         location(&resent),
         format!("/admin/users/{id}?notice=verification-resent")
     );
-    let mailed: i64 = app
-        .sql()
-        .await
-        .query_one(
-            "SELECT count(*) FROM mail_outbox WHERE to_address = 'writer@example.com'",
-            &[],
-        )
-        .await
-        .unwrap_or_else(|_| panic!("mail_outbox"))
-        .get(0);
-    assert!(mailed >= 1);
+    // The mail is sent after the answer (to the outbox here): wait for it.
+    let mut mailed = 0_i64;
+    for _ in 0..100 {
+        mailed = app
+            .sql()
+            .await
+            .query_one(
+                "SELECT count(*) FROM mail_outbox WHERE to_address = 'writer@example.com'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if mailed > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(mailed, 1, "one confirmation mail");
     let (_, overview) = app.get(&admin, "/admin").await;
     assert!(overview.contains("posts published") && overview.contains("Sign-ins, last 7 days"));
     app.soloist.stop().await.unwrap();
