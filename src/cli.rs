@@ -57,14 +57,23 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Generate content for large data sets (writers, categories, tags, posts).
+    /// Fill the site with demo data (plans, an administrator, people,
+    /// subscriptions, payments, posts); with --users/--posts, generate a
+    /// large benchmark set instead. Existing rows are kept.
     Seed {
-        /// Writers to create.
-        #[arg(long, default_value_t = 1000)]
-        users: i32,
-        /// Posts to create.
-        #[arg(long, default_value_t = 10000)]
-        posts: i32,
+        /// Benchmark set: writers to create (default 1,000 with --posts).
+        #[arg(long)]
+        users: Option<i32>,
+        /// Benchmark set: posts to create (default 10,000 with --users).
+        #[arg(long)]
+        posts: Option<i32>,
+        /// Demo data: the administrator's email.
+        #[arg(long, conflicts_with_all = ["users", "posts"])]
+        admin_email: Option<String>,
+        /// Demo data: read the administrator's password from standard input
+        /// (otherwise a new administrator gets a generated one, shown once).
+        #[arg(long, conflicts_with_all = ["users", "posts"])]
+        password_stdin: bool,
     },
     /// Open the bundled psql on Soloist's database.
     Psql {
@@ -145,7 +154,15 @@ pub fn main() -> ExitCode {
                 command: DbCommand::Url,
             }) => db_url(&config),
             Some(Command::Psql { args }) => psql(&config, &args).await,
-            Some(Command::Seed { users, posts }) => seed(&config, users, posts).await,
+            Some(Command::Seed {
+                users: None,
+                posts: None,
+                admin_email,
+                password_stdin,
+            }) => seed_demo(&config, admin_email.as_deref(), password_stdin).await,
+            Some(Command::Seed { users, posts, .. }) => {
+                seed(&config, users.unwrap_or(1000), posts.unwrap_or(10_000)).await
+            }
             Some(Command::Audit {
                 command: AuditCommand::Prune { keep_months },
             }) => audit_prune(&config, keep_months).await,
@@ -439,6 +456,88 @@ async fn seed(config: &Config, users: i32, posts: i32) -> anyhow::Result<ExitCod
         "Generated {users} writers and {posts} posts (existing ones kept) in {:.1} s.",
         started.elapsed().as_secs_f64()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn seed_demo(
+    config: &Config,
+    admin_email: Option<&str>,
+    password_stdin: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::accounts::pages::parse_email;
+    use crate::accounts::secrets::{Password, PasswordHasherPool};
+    use crate::demo::{AdminAccount, DEFAULT_ADMIN_EMAIL, DemoOptions, Tally};
+
+    let admin_email =
+        parse_email(admin_email.unwrap_or(DEFAULT_ADMIN_EMAIL)).map_err(anyhow::Error::msg)?;
+    let admin_password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let text = line.trim_end_matches(['\n', '\r']);
+        Some(Password::new(text, &[&admin_email]).map_err(|error| anyhow::anyhow!("{error}"))?)
+    } else {
+        None
+    };
+    let (connect, database) = open_for_command(config).await?;
+    let result = async {
+        let mut client = crate::db::connect(&connect).await?;
+        crate::db::migrate(&mut client).await?;
+        let pool = crate::db::pool(connect.clone(), 1)?;
+        let hasher = PasswordHasherPool::new(1)?;
+        let options = DemoOptions {
+            admin_email,
+            admin_password,
+        };
+        anyhow::Ok(crate::demo::seed(&pool, &hasher, &options).await?)
+    }
+    .await;
+    if let Some(database) = database {
+        database.close().await?;
+    }
+    let report = result?;
+    let line = |kind: &str, tally: Tally| {
+        println!(
+            "  {kind:<14} {:>3} created, {:>3} already there",
+            tally.created, tally.existing
+        );
+    };
+    println!("Demo data:");
+    line("plans", report.plans);
+    line("users", report.users);
+    line("subscriptions", report.subscriptions);
+    println!(
+        "  {:<14} {:>3} created",
+        "payments", report.payments_created
+    );
+    line("categories", report.categories);
+    line("tags", report.tags);
+    line("posts", report.posts);
+    match &report.admin {
+        AdminAccount::Created {
+            generated_password: Some(password),
+        } => {
+            println!("Administrator: {}", report.admin_email);
+            println!("Password:      {password}");
+            println!("  (shown only this once; change it at /account/security after signing in)");
+        }
+        AdminAccount::Created {
+            generated_password: None,
+        } => println!(
+            "Administrator: {} (with the password given)",
+            report.admin_email
+        ),
+        AdminAccount::Promoted => println!(
+            "Administrator: {} (an existing account, now an administrator; password unchanged)",
+            report.admin_email
+        ),
+        AdminAccount::Existing => println!(
+            "Administrator: {} (already there; password unchanged: `soloist admin create --password-stdin` sets one)",
+            report.admin_email
+        ),
+    }
+    if report.nothing_created() {
+        println!("Nothing to do: the demo data was already there.");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

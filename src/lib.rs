@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod demo;
 pub mod ids;
 pub mod mail;
 pub mod postgres;

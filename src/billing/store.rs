@@ -54,6 +54,8 @@ pub const STATEMENTS: &[&str] = &[
     SUBSCRIPTION_OF,
     INSERT_PAYMENT,
     PAYMENTS_OF,
+    INSERT_SUBSCRIPTION_STATE,
+    INSERT_PAYMENT_AT,
 ];
 
 /// Creates a plan.
@@ -617,4 +619,85 @@ pub async fn has_feature(
         .query_one(&statement, &[&user_id, &feature])
         .await?
         .try_get(0)?)
+}
+
+const INSERT_SUBSCRIPTION_STATE: &str = "INSERT INTO subscriptions \
+     (user_id, plan_id, status, current_period_start, current_period_end, cancel_at_period_end, \
+      canceled_at, trial_end, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING to_jsonb(subscriptions.*) AS subscription";
+const INSERT_PAYMENT_AT: &str = "INSERT INTO payments \
+     (user_id, subscription_id, amount_cents, currency, status, description, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING to_jsonb(payments.*) AS payment";
+
+/// A subscription with its whole state, as it stands after some history
+/// (the demo data; no Stripe ids).
+#[derive(Clone, Debug)]
+pub struct NewSubscription {
+    /// The subscriber.
+    pub user_id: UserId,
+    /// The plan.
+    pub plan_id: PlanId,
+    /// Its state.
+    pub status: SubscriptionStatus,
+    /// Current period start.
+    pub current_period_start: Option<time::OffsetDateTime>,
+    /// Current period end.
+    pub current_period_end: Option<time::OffsetDateTime>,
+    /// Ends when the period ends.
+    pub cancel_at_period_end: bool,
+    /// When it was canceled.
+    pub canceled_at: Option<time::OffsetDateTime>,
+    /// When a trial ends.
+    pub trial_end: Option<time::OffsetDateTime>,
+    /// When it started.
+    pub created_at: time::OffsetDateTime,
+}
+
+/// Creates a subscription with its whole state.
+pub async fn insert_subscription(
+    client: &impl GenericClient,
+    subscription: &NewSubscription,
+) -> Result<Subscription, StoreError> {
+    let statement = client.prepare_cached(INSERT_SUBSCRIPTION_STATE).await?;
+    let row = client
+        .query_one(
+            &statement,
+            &[
+                &subscription.user_id,
+                &subscription.plan_id,
+                &subscription.status,
+                &subscription.current_period_start,
+                &subscription.current_period_end,
+                &subscription.cancel_at_period_end,
+                &subscription.canceled_at,
+                &subscription.trial_end,
+                &subscription.created_at,
+            ],
+        )
+        .await?;
+    required(from_json(&row, "subscription")?)
+}
+
+/// Records a payment made at `created_at` (a payment history).
+pub async fn record_payment_at(
+    client: &impl GenericClient,
+    payment: &NewPayment,
+    created_at: time::OffsetDateTime,
+) -> Result<Payment, StoreError> {
+    let statement = client.prepare_cached(INSERT_PAYMENT_AT).await?;
+    let row = client
+        .query_one(
+            &statement,
+            &[
+                &payment.user_id,
+                &payment.subscription_id,
+                &payment.amount_cents,
+                &payment.currency,
+                &payment.status,
+                &payment.description,
+                &created_at,
+            ],
+        )
+        .await?;
+    required(from_json(&row, "payment")?)
 }

@@ -163,6 +163,9 @@ const CATEGORIES: &str = "SELECT to_jsonb(c) AS category, \
          (SELECT count(*) FROM posts p WHERE p.category_id = c.id) AS posts \
      FROM categories c WHERE ($1 OR coalesce(c.is_active, true)) \
      ORDER BY coalesce(c.sort_order, 0), c.name";
+/// Moves a post's creation and publication back in time (demo data; the
+/// status check still holds: a published post keeps a `published_at`).
+const BACKDATE_POST: &str = "UPDATE posts SET created_at = $2, published_at = $3 WHERE id = $1";
 const AUTHOR: &str = "SELECT u.name, p.bio FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id \
      WHERE u.id = $1 AND EXISTS (SELECT 1 FROM posts WHERE user_id = u.id AND status = 'published')";
 
@@ -204,6 +207,7 @@ pub const STATEMENTS: &[&str] = &[
     ACTIVE_CATEGORY_BY_SLUG,
     CATEGORIES,
     AUTHOR,
+    BACKDATE_POST,
 ];
 
 fn card(row: &Row) -> Result<PostCard, StoreError> {
@@ -768,4 +772,18 @@ pub async fn author(
         .await?
         .map(|row| Ok::<_, tokio_postgres::Error>((row.try_get(0)?, row.try_get(1)?)))
         .transpose()?)
+}
+
+/// Sets when a post was written and published (`None` for never).
+pub async fn backdate_post(
+    client: &impl GenericClient,
+    id: PostId,
+    created_at: time::OffsetDateTime,
+    published_at: Option<time::OffsetDateTime>,
+) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(BACKDATE_POST).await?;
+    client
+        .execute(&statement, &[&id, &created_at, &published_at])
+        .await?;
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod content;
 mod lifecycle;
 mod oauth;
 mod schema;
+mod seed;
 mod smtp;
 mod stripe;
 mod support;
