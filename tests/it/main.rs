@@ -12,6 +12,7 @@ mod accounts;
 mod audit;
 mod billing;
 mod content;
+mod instances;
 mod lifecycle;
 mod oauth;
 mod schema;
