@@ -22,7 +22,7 @@ use crate::audit::{self, Actor};
 use crate::billing::model::{NewPayment, NewPlan, Plan};
 use crate::billing::store::{self as billing, NewSubscription};
 use crate::content::markdown;
-use crate::content::model::{NewPost, PostStatus, TagId};
+use crate::content::model::{NewPost, PostStatus, Tag, TagId};
 use crate::content::slug::Slug;
 use crate::content::store::{self as content, CategoryFields};
 use crate::db::StoreError;
@@ -213,6 +213,7 @@ pub async fn seed(
         }
     }
     let categories = seeder.categories(&mut report.categories).await?;
+    let tags = seeder.tags(&mut report.tags).await?;
     for post in data::POSTS {
         let Some((_, author)) = people
             .iter()
@@ -224,9 +225,7 @@ pub async fn seed(
             .iter()
             .find(|(slug, _)| *slug == post.category)
             .map(|(_, id)| *id);
-        let created = seeder
-            .post(post, *author, category, &mut report.tags)
-            .await?;
+        let created = seeder.post(post, *author, category, &tags).await?;
         report.posts.count(created);
     }
     transaction.commit().await?;
@@ -533,21 +532,18 @@ impl<C: GenericClient> Seeder<'_, C> {
         Ok(found)
     }
 
-    /// A post with its tags, unless its slug is taken; `true` when made now.
-    async fn post(
-        &self,
-        post: &data::DemoPost,
-        author: UserId,
-        category: Option<crate::content::model::CategoryId>,
-        tags: &mut Tally,
-    ) -> Result<bool, StoreError> {
-        if content::slug_owner(self.client, post.slug).await?.is_some() {
-            return Ok(false);
-        }
-        let mut tag_ids: Vec<TagId> = Vec::with_capacity(post.tags.len());
-        let mut names = Vec::with_capacity(post.tags.len());
-        for name in post.tags {
-            let slug = Slug::from_title(name, "tag").into_string();
+    /// The tags of the demo posts, created when missing (in slug order, the
+    /// order every writer takes tag locks in).
+    async fn tags(&self, tally: &mut Tally) -> Result<Vec<(&'static str, Tag)>, StoreError> {
+        let mut wanted: Vec<(String, &'static str)> = data::POSTS
+            .iter()
+            .flat_map(|post| post.tags.iter())
+            .map(|&name| (Slug::from_title(name, "tag").into_string(), name))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut tags = Vec::with_capacity(wanted.len());
+        for (slug, name) in wanted {
             let (tag, created) = content::ensure_tag(self.client, name, &slug).await?;
             if created {
                 self.audit(
@@ -557,10 +553,31 @@ impl<C: GenericClient> Seeder<'_, C> {
                 )
                 .await?;
             }
-            tags.count(created);
-            names.push(tag.name);
-            tag_ids.push(tag.id);
+            tally.count(created);
+            tags.push((name, tag));
         }
+        Ok(tags)
+    }
+
+    /// A post with its tags, unless its slug is taken; `true` when made now.
+    async fn post(
+        &self,
+        post: &data::DemoPost,
+        author: UserId,
+        category: Option<crate::content::model::CategoryId>,
+        tags: &[(&'static str, Tag)],
+    ) -> Result<bool, StoreError> {
+        if content::slug_owner(self.client, post.slug).await?.is_some() {
+            return Ok(false);
+        }
+        let chosen: Vec<&Tag> = post
+            .tags
+            .iter()
+            .filter_map(|name| tags.iter().find(|(wanted, _)| wanted == name))
+            .map(|(_, tag)| tag)
+            .collect();
+        let tag_ids: Vec<TagId> = chosen.iter().map(|tag| tag.id).collect();
+        let names: Vec<&str> = chosen.iter().map(|tag| tag.name.as_str()).collect();
         let created = content::create_post(
             self.client,
             &NewPost {

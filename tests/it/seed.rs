@@ -95,6 +95,8 @@ async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
     assert_eq!(tally(&first, "payments").0, 10);
     assert_eq!(tally(&first, "categories"), (4, 0));
     assert_eq!(tally(&first, "posts"), (9, 0));
+    let (tags, _) = tally(&first, "tags");
+    assert_eq!(tally(&first, "tags"), (tags, 0), "each tag counted once");
     let password = first
         .lines()
         .find_map(|line| line.strip_prefix("Password:"))
@@ -113,6 +115,7 @@ async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
     assert_eq!(tally(&second, "subscriptions"), (0, 6));
     assert_eq!(tally(&second, "payments").0, 0);
     assert_eq!(tally(&second, "posts"), (0, 9));
+    assert_eq!(tally(&second, "tags"), (0, tags));
     assert!(second.contains("Nothing to do"), "{second}");
     assert!(
         !second.contains("Password:"),
