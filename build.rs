@@ -43,6 +43,8 @@ const KEPT_PROGRAMS: &[&str] = &[
     "pg_restore",
     "psql",
     "pg_upgrade",
+    // pg_upgrade refuses a new bindir without it.
+    "vacuumdb",
     "pg_isready",
     "pg_controldata",
     "pg_resetwal",

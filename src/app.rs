@@ -4,6 +4,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
@@ -45,8 +46,9 @@ pub enum StartError {
 
 /// Where the database lives.
 pub enum Database {
-    /// The embedded server, stopped with Soloist.
-    Embedded(Box<EmbeddedPostgres>),
+    /// The embedded server, stopped with Soloist (shared with the task that
+    /// restarts it if it dies).
+    Embedded(Arc<EmbeddedPostgres>),
     /// An external server named by `DATABASE_URL`.
     External(Box<tokio_postgres::Config>),
 }
@@ -67,11 +69,12 @@ impl Database {
                 let options = EmbeddedOptions {
                     data_dir: config.data_dir.clone(),
                     postgres_dir: config.postgres_dir.clone(),
+                    upgrade_from: config.upgrade_from.clone(),
                     system_user: config.system_user.clone(),
                     runner,
                     max_connections: (config.pool_size + 15).max(25),
                 };
-                Ok(Self::Embedded(Box::new(
+                Ok(Self::Embedded(Arc::new(
                     EmbeddedPostgres::start(&options, progress).await?,
                 )))
             }
@@ -89,8 +92,21 @@ impl Database {
     /// Stops the embedded server; nothing to do for an external one.
     pub async fn close(self) -> Result<(), PostgresError> {
         match self {
-            Self::Embedded(server) => server.stop().await,
+            Self::Embedded(server) => match Arc::try_unwrap(server) {
+                Ok(server) => server.stop().await,
+                Err(_) => Err(PostgresError::Unsafe(
+                    "the embedded PostgreSQL is still in use and was not stopped".to_owned(),
+                )),
+            },
             Self::External(_) => Ok(()),
+        }
+    }
+
+    /// Starts the task that restarts the embedded server if it dies.
+    fn supervise(&self) -> Option<tokio::task::JoinHandle<()>> {
+        match self {
+            Self::Embedded(server) => Some(tokio::spawn(server.clone().supervise())),
+            Self::External(_) => None,
         }
     }
 }
@@ -120,6 +136,7 @@ pub struct Soloist {
     maintenance: tokio::task::JoinHandle<()>,
     views: crate::content::views::ViewCounter,
     view_writer: tokio::task::JoinHandle<()>,
+    supervisor: Option<tokio::task::JoinHandle<()>>,
     database: Database,
 }
 
@@ -227,6 +244,7 @@ impl Soloist {
         let server_task = tokio::spawn(server);
         let maintenance = tokio::spawn(maintain(pool.clone(), config.audit_retention_months));
         let view_writer = tokio::spawn(views.clone().run(pool.clone()));
+        let supervisor = database.supervise();
         Ok(Self {
             addr,
             base_url,
@@ -238,6 +256,7 @@ impl Soloist {
             maintenance,
             views,
             view_writer,
+            supervisor,
             database,
         })
     }
@@ -268,6 +287,11 @@ impl Soloist {
     /// stops PostgreSQL.
     pub async fn stop(self) -> Result<(), StartError> {
         self.server.stop(true).await;
+        if let Some(supervisor) = self.supervisor {
+            supervisor.abort();
+            // The task holds the server; it must be gone before the stop.
+            supervisor.await.ok();
+        }
         self.maintenance.abort();
         self.view_writer.abort();
         if let Err(error) = self.views.flush(&self.pool).await {

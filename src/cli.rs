@@ -372,8 +372,33 @@ async fn open_for_command(
             Credentials::load(&data_dir)?.context("the data directory has no credentials yet")?;
         return Ok((credentials.connect_config(&data_dir, DATABASE_NAME), None));
     }
-    let database = Database::open(config, runner()?, &crate::postgres::Quiet).await?;
+    let database = Database::open(config, runner()?, &OneOffProgress::new()).await?;
     Ok((database.connect_config(), Some(database)))
+}
+
+/// Progress of a one-off command's boot: only the rare, slow steps (first
+/// run, recovery, upgrade) are worth a line.
+struct OneOffProgress(ConsoleProgress);
+
+impl OneOffProgress {
+    fn new() -> Self {
+        Self(ConsoleProgress {
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        })
+    }
+}
+
+impl Progress for OneOffProgress {
+    fn begin(&self, step: Step) {
+        if !matches!(step, Step::Start | Step::Migrate) {
+            self.0.begin(step);
+        }
+    }
+    fn end(&self, step: Step, elapsed: Duration) {
+        if !matches!(step, Step::Start | Step::Migrate) {
+            self.0.end(step, elapsed);
+        }
+    }
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {

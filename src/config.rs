@@ -41,6 +41,10 @@ pub struct Overrides {
     /// A PostgreSQL installation (a directory with bin/) to run instead of the bundled one.
     #[arg(long, env = "SOLOIST_POSTGRES_DIR", global = true, value_name = "DIR")]
     pub postgres_dir: Option<PathBuf>,
+    /// The PostgreSQL installation (a directory with bin/) that made the data
+    /// directory's cluster, when it is an older major version to upgrade from.
+    #[arg(long, env = "SOLOIST_UPGRADE_FROM", global = true, value_name = "DIR")]
+    pub upgrade_from: Option<PathBuf>,
     /// The system user that runs PostgreSQL when Soloist runs as root.
     #[arg(long, env = "SOLOIST_SYSTEM_USER", global = true, value_name = "USER")]
     pub system_user: Option<String>,
@@ -183,6 +187,7 @@ impl Overrides {
             data_dir: self.data_dir.or(lower.data_dir),
             database_url: self.database_url.or(lower.database_url),
             postgres_dir: self.postgres_dir.or(lower.postgres_dir),
+            upgrade_from: self.upgrade_from.or(lower.upgrade_from),
             system_user: self.system_user.or(lower.system_user),
             listen: self.listen.or(lower.listen),
             base_url: self.base_url.or(lower.base_url),
@@ -217,6 +222,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// A PostgreSQL installation to run instead of the bundled one.
     pub postgres_dir: Option<PathBuf>,
+    /// The installation of an older major version to upgrade the cluster from.
+    pub upgrade_from: Option<PathBuf>,
     /// The system user that runs PostgreSQL when Soloist runs as root.
     pub system_user: String,
     /// Address and port to serve HTTP on.
@@ -294,6 +301,7 @@ impl Config {
             data_dir: values.data_dir.unwrap_or_else(default_data_dir),
             database_url: values.database_url.filter(|url| !url.trim().is_empty()),
             postgres_dir: values.postgres_dir,
+            upgrade_from: values.upgrade_from,
             system_user: values.system_user.unwrap_or_else(|| "soloist".to_owned()),
             listen: values
                 .listen

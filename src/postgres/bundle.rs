@@ -140,14 +140,64 @@ fn unpack_into(target: &Path) -> Result<(), PostgresError> {
     Ok(())
 }
 
-/// Removes interrupted unpacks and bundles of other Soloist builds: they are
-/// copies of programs, never data.
+/// Removes interrupted unpacks and bundles of other Soloist builds of the
+/// same major version: they are copies of programs, never data. Bundles of
+/// other major versions stay: upgrading a cluster they made needs them.
 fn remove_leftovers(pg_root: &Path, keep: &str) -> io::Result<()> {
+    let current = major_of(BUNDLE_VERSION).ok();
     for entry in fs::read_dir(pg_root)? {
         let entry = entry?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name != keep && entry.file_type()?.is_dir() {
+        let other_major = bundle_major(&name).is_some_and(|major| Some(major) != current)
+            && entry.path().join(COMPLETE_MARKER).exists();
+        if name != keep && !other_major && entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// The major version of a bundle directory named `<version>-<hash>`.
+fn bundle_major(name: &str) -> Option<u32> {
+    let (version, _hash) = name.split_once('-')?;
+    major_of(version).ok()
+}
+
+/// Complete bundles of other major versions kept in `pg_root` (by earlier
+/// Soloist builds), for upgrading the clusters they made.
+pub fn kept_bundles(pg_root: &Path) -> Vec<Installation> {
+    let current = major_of(BUNDLE_VERSION).ok();
+    let Ok(entries) = fs::read_dir(pg_root) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let major = bundle_major(&name).filter(|major| Some(*major) != current)?;
+            let root = entry.path();
+            let installation = Installation {
+                dir: root.join(INSTALL_SUBDIR),
+                major,
+                description: format!(
+                    "PostgreSQL {} (kept bundle)",
+                    name.split('-').next().unwrap_or_default()
+                ),
+            };
+            (root.join(COMPLETE_MARKER).exists() && installation.check().is_ok())
+                .then_some(installation)
+        })
+        .collect()
+}
+
+/// Removes kept bundles of `major` once no cluster needs them any more.
+pub fn remove_kept_bundles(pg_root: &Path, major: u32) -> io::Result<()> {
+    for entry in fs::read_dir(pg_root)? {
+        let entry = entry?;
+        if bundle_major(&entry.file_name().to_string_lossy()) == Some(major)
+            && major_of(BUNDLE_VERSION).ok() != Some(major)
+        {
             fs::remove_dir_all(entry.path())?;
         }
     }

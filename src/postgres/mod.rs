@@ -4,6 +4,7 @@
 
 pub mod bundle;
 pub mod process;
+pub mod upgrade;
 pub mod user;
 
 use std::collections::HashMap;
@@ -55,7 +56,8 @@ pub enum PostgresError {
     /// The data directory was made by another PostgreSQL major version.
     #[error(
         "{pgdata} holds a PostgreSQL {found} cluster but this Soloist runs PostgreSQL {expected}; \
-         nothing was changed. Upgrade the data (pg_upgrade or dump and restore) or run the Soloist that made it."
+         nothing was changed. To upgrade an older cluster, start with --upgrade-from DIR (SOLOIST_UPGRADE_FROM) naming \
+         the PostgreSQL {found} installation that made it (a directory with bin/), or run the Soloist that made it."
     )]
     VersionMismatch {
         /// The cluster directory.
@@ -97,6 +99,8 @@ pub enum Step {
     Recover,
     /// Applying database migrations.
     Migrate,
+    /// Upgrading the cluster from an older major version (pg_upgrade).
+    Upgrade,
 }
 
 impl Step {
@@ -108,6 +112,7 @@ impl Step {
             Self::Start => "Starting PostgreSQL",
             Self::Recover => "Stopping a PostgreSQL left by an earlier run",
             Self::Migrate => "Migrating the database",
+            Self::Upgrade => "Upgrading the database cluster to a new PostgreSQL version",
         }
     }
 }
@@ -135,6 +140,9 @@ pub struct EmbeddedOptions {
     pub data_dir: PathBuf,
     /// A PostgreSQL installation to use instead of the bundle.
     pub postgres_dir: Option<PathBuf>,
+    /// The installation of the older major version that made the cluster,
+    /// to upgrade from (otherwise a kept bundle of that version is looked for).
+    pub upgrade_from: Option<PathBuf>,
     /// The system user that runs PostgreSQL when Soloist runs as root.
     pub system_user: String,
     /// The Soloist executable the root shims re-execute.
@@ -301,7 +309,8 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// if it is dropped instead, postgresql_embedded stops the server.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
-    server: PostgreSQL,
+    /// Locked while the server is being restarted after it died.
+    server: tokio::sync::Mutex<PostgreSQL>,
     data_dir: DataDir,
     credentials: Credentials,
     installation: Installation,
@@ -339,7 +348,18 @@ impl EmbeddedPostgres {
                 bundle::unpack_bundled(&data_dir.pg_root())
             })?,
         };
-        check_version(&data_dir, &installation)?;
+        let upgrade_source = match cluster_major(&data_dir)? {
+            Some(found) if found < installation.major => {
+                match upgrade::find_source(&data_dir, found, options.upgrade_from.as_deref())? {
+                    Some(source) => Some(source),
+                    None => return Err(version_mismatch(&data_dir, found, &installation)),
+                }
+            }
+            Some(found) if found != installation.major => {
+                return Err(version_mismatch(&data_dir, found, &installation));
+            }
+            _ => None,
+        };
 
         let credentials = match Credentials::load(&data_dir)? {
             Some(credentials) => credentials,
@@ -367,6 +387,18 @@ impl EmbeddedPostgres {
         }
         user.take_ownership_of(&data_dir.root)?;
 
+        if let Some(source) = upgrade_source {
+            let started = Instant::now();
+            progress.begin(Step::Upgrade);
+            let kept = upgrade::upgrade(&data_dir, &source, &installation, &user, &credentials)?;
+            progress.end(Step::Upgrade, started.elapsed());
+            bundle::remove_kept_bundles(&data_dir.pg_root(), source.major)?;
+            tracing::warn!(
+                old_cluster = %kept.display(),
+                "upgraded the cluster to PostgreSQL {}; the old cluster is kept unchanged (delete it once you are satisfied)",
+                installation.major
+            );
+        }
         if !data_dir.pgdata().join("PG_VERSION").exists() {
             let started = Instant::now();
             progress.begin(Step::InitDb);
@@ -394,7 +426,10 @@ impl EmbeddedPostgres {
             password: credentials.password.clone(),
             temporary: false,
             timeout: Some(Duration::from_secs(120)),
-            configuration: server_configuration(options.max_connections),
+            configuration: with_statement_statistics(
+                server_configuration(options.max_connections, installation.major),
+                &installation,
+            ),
             trust_installation_dir: true,
             socket_dir: Some(data_dir.socket_dir()),
         };
@@ -413,7 +448,7 @@ impl EmbeddedPostgres {
         progress.end(Step::Start, started.elapsed());
 
         let embedded = Self {
-            server,
+            server: tokio::sync::Mutex::new(server),
             data_dir,
             credentials,
             installation,
@@ -494,14 +529,71 @@ impl EmbeddedPostgres {
     /// Stops the server (fast shutdown: sessions are ended, committed data
     /// is checkpointed) and releases the data directory.
     pub async fn stop(self) -> Result<(), PostgresError> {
-        self.server.stop().await?;
+        self.server.into_inner().stop().await?;
         Ok(())
+    }
+
+    /// Whether the postmaster that serves the data directory is alive: its
+    /// pid file names a live, non-zombie process working in the cluster.
+    pub fn is_alive(&self) -> bool {
+        process::postmaster_alive(&self.data_dir.pgdata())
+    }
+
+    /// Starts the server again after it died (killed, or crashed past its
+    /// own recovery): processes it left are stopped, the stale pid file is
+    /// removed, and PostgreSQL replays its WAL at start, so every committed
+    /// transaction is still there. Does nothing when the server is alive.
+    pub async fn restart_if_dead(&self) -> Result<bool, PostgresError> {
+        let mut server = self.server.lock().await;
+        if self.is_alive() {
+            return Ok(false);
+        }
+        let pgdata = self.data_dir.pgdata();
+        tokio::task::spawn_blocking(move || process::recover_stale_server(&pgdata))
+            .await
+            .map_err(std::io::Error::other)??;
+        server.start().await?;
+        drop(server);
+        self.check_durability().await?;
+        Ok(true)
+    }
+
+    /// Watches the server and starts it again whenever it dies, until the
+    /// task is dropped. Failed restarts are retried with a growing pause
+    /// (up to 30 s), so a full disk or a broken cluster does not spin.
+    pub async fn supervise(self: std::sync::Arc<Self>) {
+        let mut pause = SUPERVISE_INTERVAL;
+        loop {
+            tokio::time::sleep(pause).await;
+            if self.is_alive() {
+                pause = SUPERVISE_INTERVAL;
+                continue;
+            }
+            tracing::error!("PostgreSQL stopped unexpectedly; starting it again");
+            let started = Instant::now();
+            match self.restart_if_dead().await {
+                Ok(_) => {
+                    tracing::info!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "PostgreSQL is running again"
+                    );
+                    pause = SUPERVISE_INTERVAL;
+                }
+                Err(error) => {
+                    pause = (pause * 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
+                    tracing::error!(%error, retry_in_s = pause.as_secs(), "restarting PostgreSQL failed");
+                }
+            }
+        }
     }
 }
 
+/// How often [`EmbeddedPostgres::supervise`] checks that the server lives.
+const SUPERVISE_INTERVAL: Duration = Duration::from_millis(200);
+
 /// The server settings passed on its command line. Values go through `sh`
 /// unquoted: no spaces.
-fn server_configuration(max_connections: usize) -> HashMap<String, String> {
+fn server_configuration(max_connections: usize, major: u32) -> HashMap<String, String> {
     let max_connections = max_connections.to_string();
     [
         // postgresql_embedded passes -F (fsync off); these come after it and win.
@@ -526,8 +618,37 @@ fn server_configuration(max_connections: usize) -> HashMap<String, String> {
         ("wal_buffers", "1MB"),
     ]
     .into_iter()
+    // io_method is new in PostgreSQL 18; older servers refuse to start on
+    // a setting they do not know.
+    .filter(|(key, _)| major >= 18 || *key != "io_method")
     .map(|(key, value)| (key.to_owned(), value.to_owned()))
     .collect()
+}
+
+/// Preloads pg_stat_statements (the admin "Database" page's slowest
+/// statements) when the installation has it: the bundle always does, a
+/// `postgres_dir` installation may not, and a server told to preload a
+/// library it lacks would not start.
+fn with_statement_statistics(
+    mut configuration: HashMap<String, String>,
+    installation: &Installation,
+) -> HashMap<String, String> {
+    if installation
+        .dir
+        .join("lib")
+        .join("pg_stat_statements.so")
+        .is_file()
+    {
+        configuration.insert(
+            "shared_preload_libraries".to_owned(),
+            "pg_stat_statements".to_owned(),
+        );
+        // Soloist runs a few hundred distinct statements; 1,000 entries
+        // keep them with room for an operator's own queries, in less shared
+        // memory than the default 5,000.
+        configuration.insert("pg_stat_statements.max".to_owned(), "1000".to_owned());
+    }
+    configuration
 }
 
 /// The server's log grows only with warnings, errors and checkpoints; at
@@ -558,20 +679,28 @@ fn timed<T>(
     Ok(result)
 }
 
-/// Refuses a cluster made by another major version: never initdb over data.
-fn check_version(data_dir: &DataDir, installation: &Installation) -> Result<(), PostgresError> {
+/// The major version of the cluster in the data directory, if there is one.
+fn cluster_major(data_dir: &DataDir) -> Result<Option<u32>, PostgresError> {
     let Some(found) = process::read_optional(&data_dir.pgdata().join("PG_VERSION"))? else {
-        return Ok(());
+        return Ok(None);
     };
-    let found = found.trim().to_owned();
-    if found != installation.major.to_string() {
-        return Err(PostgresError::VersionMismatch {
-            pgdata: data_dir.pgdata(),
-            found,
-            expected: installation.major,
-        });
+    found.trim().parse().map(Some).map_err(|_| {
+        PostgresError::Unsafe(format!(
+            "{} holds an unreadable PG_VERSION ({:?}); nothing was changed",
+            data_dir.pgdata().display(),
+            found.trim()
+        ))
+    })
+}
+
+/// Refuses a cluster made by another major version that cannot be upgraded
+/// from here: never initdb over data.
+fn version_mismatch(data_dir: &DataDir, found: u32, installation: &Installation) -> PostgresError {
+    PostgresError::VersionMismatch {
+        pgdata: data_dir.pgdata(),
+        found: found.to_string(),
+        expected: installation.major,
     }
-    Ok(())
 }
 
 /// Runs initdb into `pgdata.init-<pid>` and renames it into place on
@@ -589,20 +718,39 @@ fn init_cluster(
             pgdata.display()
         )));
     }
-    for entry in fs::read_dir(&data_dir.root)? {
-        let entry = entry?;
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with("pgdata.init-")
-        {
-            // An initdb that never finished: no data was ever served from it.
-            fs::remove_dir_all(entry.path())?;
-        }
-    }
+    remove_partial_clusters(data_dir, "pgdata.init-")?;
     let partial = data_dir
         .root
         .join(format!("pgdata.init-{}", std::process::id()));
+    initdb(data_dir, &partial, installation, user, credentials, None)?;
+    fs::rename(&partial, &pgdata)?;
+    fs::File::open(&data_dir.root)?.sync_all()?;
+    Ok(())
+}
+
+/// Removes clusters that an interrupted initdb or upgrade left under
+/// `prefix`: no data was ever served from them.
+fn remove_partial_clusters(data_dir: &DataDir, prefix: &str) -> Result<(), PostgresError> {
+    for entry in fs::read_dir(&data_dir.root)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            fs::remove_dir_all(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates a new, durable cluster in `target` (removed again on failure).
+/// `checksums` forces data checksums on or off (an upgrade must match the
+/// old cluster); `None` keeps the version's default.
+fn initdb(
+    data_dir: &DataDir,
+    target: &Path,
+    installation: &Installation,
+    user: &ServerUser,
+    credentials: &Credentials,
+    checksums: Option<bool>,
+) -> Result<(), PostgresError> {
     let pwfile = data_dir.root.join("pwfile");
     write_private(&pwfile, credentials.password.as_bytes())?;
     user.take_ownership(&pwfile)?;
@@ -610,7 +758,7 @@ fn init_cluster(
     let mut command = user.command(&installation.program("initdb"));
     command
         .arg("--pgdata")
-        .arg(&partial)
+        .arg(target)
         .args(["--username", &credentials.user])
         .arg(format!("--pwfile={}", pwfile.display()))
         .args(["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"])
@@ -621,6 +769,15 @@ fn init_cluster(
     if installation.major >= 17 {
         command.args(["--locale-provider=builtin", "--builtin-locale=C.UTF-8"]);
     }
+    match checksums {
+        Some(true) => {
+            command.arg("--data-checksums");
+        }
+        Some(false) if installation.major >= 18 => {
+            command.arg("--no-data-checksums");
+        }
+        _ => {}
+    }
     // Bootstrap without per-file fsyncs, then make the whole cluster durable
     // with one syncfs (initdb --sync-only) before it is renamed into place:
     // as durable as initdb's default, in about half the time.
@@ -629,14 +786,28 @@ fn init_cluster(
     fs::remove_file(&pwfile).ok();
     let output = output?;
     if !output.status.success() {
-        fs::remove_dir_all(&partial).ok();
+        fs::remove_dir_all(target).ok();
         return Err(PostgresError::InitDb(
             String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         ));
     }
+    if let Err(error) = sync_cluster(data_dir, target, installation, user) {
+        fs::remove_dir_all(target).ok();
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// Flushes a whole cluster to disk (one syncfs where the version has it).
+fn sync_cluster(
+    data_dir: &DataDir,
+    target: &Path,
+    installation: &Installation,
+    user: &ServerUser,
+) -> Result<(), PostgresError> {
     let sync = |method: Option<&str>| {
         let mut sync = user.command(&installation.program("initdb"));
-        sync.arg("--pgdata").arg(&partial).arg("--sync-only");
+        sync.arg("--pgdata").arg(target).arg("--sync-only");
         if let Some(method) = method {
             sync.arg(format!("--sync-method={method}"));
         }
@@ -647,12 +818,9 @@ fn init_cluster(
         _ => sync(None)?,
     };
     if !synced.status.success() {
-        fs::remove_dir_all(&partial).ok();
         return Err(PostgresError::InitDb(
             String::from_utf8_lossy(&synced.stderr).trim().to_owned(),
         ));
     }
-    fs::rename(&partial, &pgdata)?;
-    fs::File::open(&data_dir.root)?.sync_all()?;
     Ok(())
 }

@@ -106,6 +106,20 @@ pub fn recover_stale_server(pgdata: &Path) -> Result<usize, PostgresError> {
     Ok(orphans.len())
 }
 
+/// Whether the postmaster named by `pgdata/postmaster.pid` is a live,
+/// non-zombie process working in `pgdata`.
+pub fn postmaster_alive(pgdata: &Path) -> bool {
+    let Some(pid) = postmaster_pid(&pgdata.join("postmaster.pid")) else {
+        return false;
+    };
+    let cwd = fs::read_link(format!("/proc/{pid}/cwd"));
+    let same_dir = match (cwd, fs::canonicalize(pgdata)) {
+        (Ok(cwd), Ok(pgdata)) => cwd == pgdata,
+        _ => false,
+    };
+    same_dir && process_state(pid).is_some_and(|(state, _, _)| state != 'Z')
+}
+
 fn postmaster_pid(pid_file: &Path) -> Option<i32> {
     fs::read_to_string(pid_file)
         .ok()?

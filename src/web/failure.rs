@@ -50,7 +50,13 @@ impl From<tokio_postgres::Error> for PageError {
     fn from(error: tokio_postgres::Error) -> Self {
         let io =
             std::error::Error::source(&error).is_some_and(|source| source.is::<std::io::Error>());
-        if error.is_closed() || io {
+        // Class 08 (connection exception) and 57 (operator intervention:
+        // shutting down, starting up, in recovery) mean the server is not
+        // there right now, not that the request was wrong.
+        let unavailable_state = error
+            .as_db_error()
+            .is_some_and(|db_error| matches!(&db_error.code().code()[..2], "08" | "57"));
+        if error.is_closed() || io || unavailable_state {
             Self::Unavailable(error.to_string())
         } else if let Some(db_error) = error.as_db_error() {
             Self::Internal(format!(

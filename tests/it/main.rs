@@ -15,6 +15,7 @@ mod content;
 mod instances;
 mod lifecycle;
 mod oauth;
+mod recovery;
 mod schema;
 mod seed;
 mod smtp;

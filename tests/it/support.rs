@@ -52,6 +52,7 @@ fn start_shared() -> Shared {
         let options = EmbeddedOptions {
             data_dir: dir.clone(),
             postgres_dir: None,
+            upgrade_from: None,
             system_user: "soloist".to_owned(),
             runner: PathBuf::from(BINARY),
             // Every test's pool shares this one server.
