@@ -170,7 +170,11 @@ impl Soloist {
         database: Database,
         progress: &dyn Progress,
     ) -> Result<Self, (StartError, Database)> {
-        let pool = match db::pool(database.connect_config(), config.pool_size) {
+        let pool = match db::pool_with_timeout(
+            database.connect_config(),
+            config.pool_size,
+            config.pool_timeout,
+        ) {
             Ok(pool) => pool,
             Err(error) => return Err((error.into(), database)),
         };
@@ -235,6 +239,13 @@ impl Soloist {
             };
             state.stripe = Some(stripe.clone());
         }
+        state.trusted_proxies = web::client_ip::TrustedProxies::new(config.trusted_proxies.clone());
+        state.monitoring = std::sync::Arc::new(crate::monitoring::Monitoring::new(
+            crate::monitoring::MetricsAccess {
+                allow: config.metrics_allow.clone(),
+                token: config.metrics_token.clone(),
+            },
+        ));
         let views = state.views.clone();
         let server = match web::server(listener, state, config.workers) {
             Ok(server) => server,

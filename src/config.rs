@@ -178,6 +178,41 @@ pub struct Overrides {
         value_name = "URL"
     )]
     pub stripe_api_url: Option<String>,
+    /// Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed.
+    #[arg(
+        long,
+        env = "SOLOIST_TRUSTED_PROXIES",
+        global = true,
+        value_name = "CIDR,...",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Peers (addresses or CIDR ranges) besides loopback that may read /metrics.
+    #[arg(
+        long,
+        env = "SOLOIST_METRICS_ALLOW",
+        global = true,
+        value_name = "CIDR,...",
+        value_delimiter = ','
+    )]
+    pub metrics_allow: Option<Vec<String>>,
+    /// A bearer token that opens /metrics from anywhere.
+    #[arg(
+        long,
+        env = "SOLOIST_METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// How long a request waits for a free database connection before a 503.
+    #[arg(
+        long,
+        env = "SOLOIST_POOL_TIMEOUT_MS",
+        global = true,
+        value_name = "MS"
+    )]
+    pub pool_timeout_ms: Option<u64>,
 }
 
 impl Overrides {
@@ -209,6 +244,10 @@ impl Overrides {
             stripe_webhook_secret: self.stripe_webhook_secret.or(lower.stripe_webhook_secret),
             stripe_api_url: self.stripe_api_url.or(lower.stripe_api_url),
             audit_retention_months: self.audit_retention_months.or(lower.audit_retention_months),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            metrics_allow: self.metrics_allow.or(lower.metrics_allow),
+            metrics_token: self.metrics_token.or(lower.metrics_token),
+            pool_timeout_ms: self.pool_timeout_ms.or(lower.pool_timeout_ms),
         }
     }
 }
@@ -246,6 +285,14 @@ pub struct Config {
     pub stripe: Option<crate::billing::stripe::StripeConfig>,
     /// Months of audit trail kept (0: all).
     pub audit_retention_months: u32,
+    /// Reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Peers besides loopback that may read /metrics.
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// A bearer token that opens /metrics from anywhere.
+    pub metrics_token: Option<String>,
+    /// How long a request waits for a free database connection.
+    pub pool_timeout: std::time::Duration,
 }
 
 /// A configuration that cannot be used.
@@ -319,7 +366,18 @@ impl Config {
             oauth,
             stripe,
             audit_retention_months: values.audit_retention_months.unwrap_or(24),
+            trusted_proxies: networks("trusted_proxies", values.trusted_proxies)?,
+            metrics_allow: networks("metrics_allow", values.metrics_allow)?,
+            metrics_token: values
+                .metrics_token
+                .filter(|token| !token.trim().is_empty()),
+            pool_timeout: std::time::Duration::from_millis(values.pool_timeout_ms.unwrap_or(2000)),
         };
+        if config.pool_timeout.is_zero() {
+            return Err(ConfigError::Invalid(
+                "pool_timeout_ms must be at least 1".to_owned(),
+            ));
+        }
         if config.pool_size == 0 || config.workers == 0 {
             return Err(ConfigError::Invalid(
                 "pool_size and workers must be at least 1".to_owned(),
@@ -341,6 +399,28 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen))
     }
+}
+
+/// Parses a list of addresses (`10.0.0.1`, `::1`) and CIDR ranges
+/// (`10.0.0.0/8`); empty entries are skipped.
+fn networks(setting: &str, values: Option<Vec<String>>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    values
+        .unwrap_or_default()
+        .iter()
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            value
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|network| network.trunc())
+                .map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "{setting}: {value:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Root keeps its data where system services do; everyone else in the

@@ -15,5 +15,6 @@ pub mod db;
 pub mod demo;
 pub mod ids;
 pub mod mail;
+pub mod monitoring;
 pub mod postgres;
 pub mod web;

@@ -48,6 +48,7 @@ pub const GET_ROUTES: &[&str] = &[
     "/admin/categories",
     "/admin/categories/00000000-0000-0000-0000-000000000000",
     "/admin/outbox",
+    "/admin/database",
 ];
 
 /// Every admin form (POST).

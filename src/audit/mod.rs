@@ -16,6 +16,8 @@ pub struct Actor {
     pub ip: Option<String>,
     /// The client's browser.
     pub user_agent: Option<String>,
+    /// The request that made the change; written into each row's metadata.
+    pub request_id: Option<String>,
 }
 
 impl Actor {
@@ -32,6 +34,15 @@ impl Actor {
             user_id,
             ip: ip.map(|ip| printable(ip, 64)),
             user_agent: user_agent.map(|agent| printable(agent, 512)),
+            request_id: None,
+        }
+    }
+
+    /// The same actor, acting in the request `request_id`.
+    pub fn in_request(self, request_id: Option<&str>) -> Self {
+        Self {
+            request_id: request_id.map(|id| printable(id, 64)),
+            ..self
         }
     }
 
@@ -52,6 +63,7 @@ impl Actor {
             ip_address: self.ip.clone(),
             user_agent: self.user_agent.clone(),
             metadata: None,
+            request_id: self.request_id.clone(),
         }
     }
 }

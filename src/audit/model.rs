@@ -56,4 +56,7 @@ pub struct NewAuditLog {
     pub user_agent: Option<String>,
     /// Extra context.
     pub metadata: Option<serde_json::Value>,
+    /// The request that made the change: stored as `metadata.request_id`
+    /// beside whatever else the metadata says.
+    pub request_id: Option<String>,
 }

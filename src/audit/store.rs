@@ -20,7 +20,10 @@ pub const STATEMENTS: &[&str] = &[INSERT, INSERT_RETURNING, RECENT];
 /// Writes an audit row; call it in the transaction of the change it records.
 pub async fn record(client: &impl GenericClient, entry: &NewAuditLog) -> Result<(), StoreError> {
     let statement = client.prepare_cached(INSERT).await?;
-    client.execute(&statement, &parameters(entry)).await?;
+    let metadata = metadata(entry);
+    client
+        .execute(&statement, &parameters(entry, &metadata))
+        .await?;
     Ok(())
 }
 
@@ -30,11 +33,39 @@ pub async fn record_returning(
     entry: &NewAuditLog,
 ) -> Result<AuditLog, StoreError> {
     let statement = client.prepare_cached(INSERT_RETURNING).await?;
-    let row = client.query_one(&statement, &parameters(entry)).await?;
+    let metadata = metadata(entry);
+    let row = client
+        .query_one(&statement, &parameters(entry, &metadata))
+        .await?;
     required(from_json(&row, "entry")?)
 }
 
-fn parameters(entry: &NewAuditLog) -> [&(dyn tokio_postgres::types::ToSql + Sync); 8] {
+/// The entry's metadata with its request id added: the actor's, or else
+/// that of the request being served.
+fn metadata(entry: &NewAuditLog) -> Option<serde_json::Value> {
+    let Some(request_id) = entry
+        .request_id
+        .clone()
+        .or_else(crate::web::observe::current_request_id)
+    else {
+        return entry.metadata.clone();
+    };
+    let mut metadata = match &entry.metadata {
+        Some(serde_json::Value::Object(fields)) => fields.clone(),
+        Some(other) => serde_json::Map::from_iter([("value".to_owned(), other.clone())]),
+        None => serde_json::Map::new(),
+    };
+    metadata.insert(
+        "request_id".to_owned(),
+        serde_json::Value::String(request_id),
+    );
+    Some(serde_json::Value::Object(metadata))
+}
+
+fn parameters<'a>(
+    entry: &'a NewAuditLog,
+    metadata: &'a Option<serde_json::Value>,
+) -> [&'a (dyn tokio_postgres::types::ToSql + Sync); 8] {
     [
         &entry.user_id,
         &entry.action,
@@ -43,7 +74,7 @@ fn parameters(entry: &NewAuditLog) -> [&(dyn tokio_postgres::types::ToSql + Sync
         &entry.changes,
         &entry.ip_address,
         &entry.user_agent,
-        &entry.metadata,
+        metadata,
     ]
 }
 

@@ -83,10 +83,24 @@ pub fn required<T>(value: Option<T>) -> Result<T, StoreError> {
     })
 }
 
-/// Builds a pool of at most `size` connections. Waiting for a free
-/// connection and opening a new one are both bounded, so a request never
-/// hangs on an exhausted pool or a dead server.
+/// How long a request waits for a free connection unless configured
+/// (`pool_timeout_ms`).
+pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Builds a pool of at most `size` connections, waiting at most
+/// [`DEFAULT_POOL_TIMEOUT`] for a free one.
 pub fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, DbError> {
+    pool_with_timeout(config, size, DEFAULT_POOL_TIMEOUT)
+}
+
+/// Builds a pool of at most `size` connections. Waiting for a free
+/// connection (`wait`) and opening a new one are both bounded, so a request
+/// never hangs on an exhausted pool or a dead server: it gets a 503.
+pub fn pool_with_timeout(
+    config: tokio_postgres::Config,
+    size: usize,
+    wait: Duration,
+) -> Result<Pool, DbError> {
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -97,7 +111,7 @@ pub fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, DbError
     Ok(Pool::builder(manager)
         .max_size(size)
         .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(Duration::from_secs(5)))
+        .wait_timeout(Some(wait))
         .create_timeout(Some(Duration::from_secs(5)))
         .recycle_timeout(Some(Duration::from_secs(5)))
         .build()?)

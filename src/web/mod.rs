@@ -1,10 +1,12 @@
 //! The HTTP side: app assembly, middleware, error pages, static files.
 
 pub mod assets;
+pub mod client_ip;
 pub mod csrf;
 pub mod errors;
 pub mod failure;
 pub mod local_time;
+pub mod observe;
 pub mod pages;
 pub mod rate_limit;
 pub mod visitor;
@@ -82,6 +84,10 @@ pub struct AppState {
     pub stripe: Option<crate::billing::stripe::StripeConfig>,
     /// The Stripe API, when a secret key is configured.
     pub stripe_client: Option<crate::billing::stripe::StripeClient>,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: client_ip::TrustedProxies,
+    /// Request counters and who may read /metrics.
+    pub monitoring: std::sync::Arc<crate::monitoring::Monitoring>,
 }
 
 impl AppState {
@@ -121,6 +127,8 @@ impl AppState {
             rendered: crate::content::views::RenderedPosts::default(),
             stripe: None,
             stripe_client: None,
+            trusted_proxies: client_ip::TrustedProxies::default(),
+            monitoring: std::sync::Arc::default(),
         }
     }
 }
@@ -146,8 +154,9 @@ pub fn server(
             .wrap(Compress::default())
             .wrap(actix_web::middleware::from_fn(csrf::guard))
             .wrap(security_headers(hsts))
+            .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<observe::RequestSpan>::new())
             .configure(routes)
     })
     .workers(workers)
@@ -185,6 +194,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/", web::get().to(pages::home))
         .route("/healthz", web::get().to(healthz))
+        .configure(crate::monitoring::routes)
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .configure(crate::accounts::pages::routes)
         .configure(crate::content::pages::routes)

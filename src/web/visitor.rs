@@ -37,10 +37,12 @@ pub struct Visitor {
     pub signed_in: Option<SignedIn>,
     /// The token this visitor's forms carry.
     pub csrf_token: String,
-    /// The client address.
+    /// The client address (see [`super::client_ip`]).
     pub ip: Option<String>,
     /// The client's User-Agent.
     pub user_agent: Option<String>,
+    /// This request's id (also its `X-Request-Id` and in its audit rows).
+    pub request_id: Option<String>,
 }
 
 /// The anonymous CSRF value for this request, set by [`super::csrf`].
@@ -75,7 +77,11 @@ impl Visitor {
             .app_data::<web::Data<AppState>>()
             .ok_or(PageError::Internal("application state missing".to_owned()))?
             .clone();
-        let ip = request.peer_addr().map(|addr| addr.ip().to_string());
+        let ip = super::client_ip::of(&request).map(|ip| ip.to_string());
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string);
         let user_agent = request
             .headers()
             .get(actix_web::http::header::USER_AGENT)
@@ -111,6 +117,7 @@ impl Visitor {
             csrf_token,
             ip,
             user_agent,
+            request_id,
         })
     }
 }

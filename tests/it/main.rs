@@ -14,6 +14,7 @@ mod billing;
 mod content;
 mod instances;
 mod lifecycle;
+mod monitoring;
 mod oauth;
 mod recovery;
 mod schema;

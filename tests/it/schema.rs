@@ -486,7 +486,8 @@ async fn migrations_build_the_seed_schema_on_an_empty_database_and_rerun_as_a_no
             "V6__authentication",
             "V7__publishing",
             "V8__billing",
-            "V9__audit_trail"
+            "V9__audit_trail",
+            "V10__statement_statistics"
         ]
     );
     assert_eq!(first.version, soloist::db::latest_embedded_version());
@@ -1253,6 +1254,7 @@ async fn every_store_statement_prepares_against_the_migrated_schema() {
         soloist::audit::store::STATEMENTS,
         soloist::accounts::store::SIGN_IN_STATEMENTS,
         soloist::web::rate_limit::STATEMENTS,
+        soloist::monitoring::store::STATEMENTS,
         soloist::mail::STATEMENTS,
         soloist::web::local_time::STATEMENTS,
         soloist::audit::store::ADMIN_STATEMENTS,

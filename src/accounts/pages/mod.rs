@@ -184,6 +184,7 @@ pub fn actor(visitor: &Visitor) -> Actor {
         visitor.ip.as_deref(),
         visitor.user_agent.as_deref(),
     )
+    .in_request(visitor.request_id.as_deref())
 }
 
 /// The session cookie for `token`.

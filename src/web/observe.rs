@@ -1,0 +1,117 @@
+//! Per-request observation: every request gets an id (tracing-actix-web's
+//! [`RequestId`]) carried by a span around everything logged while it runs,
+//! returned as `X-Request-Id`, and written into the metadata of the audit
+//! rows it causes (through [`super::visitor::Visitor`]). Its answer is
+//! counted in [`crate::monitoring::metrics`].
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+use tracing::Span;
+use tracing_actix_web::{RequestId, RootSpanBuilder};
+
+use super::AppState;
+
+tokio::task_local! {
+    /// The id of the request being served, for audit rows written without
+    /// a [`super::visitor::Visitor`] at hand (the Stripe webhook).
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request whose handler is running, if any.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// The response header that carries the request id.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request span: its id, method, path (never the query string, which
+/// may hold tokens) and client address, and the status once answered.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let client_ip = super::client_ip::of(request.request())
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            method = %request.method(),
+            path = %request.path(),
+            client_ip = %client_ip,
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("status", status.as_u16());
+    }
+}
+
+/// The middleware: counts the answer by route, method and status, times
+/// it, and sets `X-Request-Id`.
+pub async fn observe(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let state = request.app_data::<web::Data<AppState>>().cloned();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string);
+    // Computed before the call: the request is the inner service's then.
+    let route = request.match_pattern();
+    let method = request.method().clone();
+    let outcome = match &request_id {
+        Some(id) => {
+            CURRENT_REQUEST_ID
+                .scope(id.clone(), next.call(request))
+                .await
+        }
+        None => next.call(request).await,
+    };
+    let status = match &outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
+    if let Some(state) = &state {
+        state.monitoring.http.record(
+            route.as_deref(),
+            &method,
+            status.as_u16(),
+            started.elapsed(),
+        );
+    }
+    tracing::debug!(
+        status = status.as_u16(),
+        route = route
+            .as_deref()
+            .unwrap_or(crate::monitoring::metrics::UNMATCHED),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "answered"
+    );
+    let mut response = outcome?;
+    if let Some(request_id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, request_id);
+    }
+    Ok(response)
+}
