@@ -136,6 +136,7 @@ pub struct Soloist {
     maintenance: tokio::task::JoinHandle<()>,
     views: crate::content::views::ViewCounter,
     view_writer: tokio::task::JoinHandle<()>,
+    backup_schedule: Option<tokio::task::JoinHandle<()>>,
     supervisor: Option<tokio::task::JoinHandle<()>>,
     database: Database,
 }
@@ -239,6 +240,11 @@ impl Soloist {
             };
             state.stripe = Some(stripe.clone());
         }
+        state.backups = match crate::backup::for_serve(config, &database) {
+            Ok(backups) => backups,
+            Err(error) => return Err((StartError::Setup(error.to_string()), database)),
+        };
+        let backups = state.backups.clone();
         state.trusted_proxies = web::client_ip::TrustedProxies::new(config.trusted_proxies.clone());
         state.monitoring = std::sync::Arc::new(crate::monitoring::Monitoring::new(
             crate::monitoring::MetricsAccess {
@@ -255,6 +261,14 @@ impl Soloist {
         let server_task = tokio::spawn(server);
         let maintenance = tokio::spawn(maintain(pool.clone(), config.audit_retention_months));
         let view_writer = tokio::spawn(views.clone().run(pool.clone()));
+        let backup_schedule =
+            (config.backup_interval_hours > 0 && backups.can_back_up()).then(|| {
+                tokio::spawn(crate::backup::schedule::run(
+                    backups,
+                    Duration::from_secs(u64::from(config.backup_interval_hours) * 3600),
+                    usize::try_from(config.backup_keep).unwrap_or(usize::MAX),
+                ))
+            });
         let supervisor = database.supervise();
         Ok(Self {
             addr,
@@ -267,6 +281,7 @@ impl Soloist {
             maintenance,
             views,
             view_writer,
+            backup_schedule,
             supervisor,
             database,
         })
@@ -305,6 +320,11 @@ impl Soloist {
         }
         self.maintenance.abort();
         self.view_writer.abort();
+        if let Some(backup_schedule) = self.backup_schedule {
+            backup_schedule.abort();
+            // A pg_dump it runs is stopped before PostgreSQL is.
+            backup_schedule.await.ok();
+        }
         if let Err(error) = self.views.flush(&self.pool).await {
             tracing::warn!(%error, "writing the last view counts failed");
         }

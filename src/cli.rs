@@ -81,6 +81,26 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Write a backup of the database (pg_dump, custom format); works while
+    /// `serve` runs.
+    Backup {
+        /// Where to write it (default: <data dir>/backups/soloist-YYYYMMDD-HHMMSS.dump).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Dump at this snapshot, exported by a transaction with
+        /// pg_export_snapshot() that stays open until the backup ends.
+        #[arg(long, hide = true, value_name = "ID")]
+        snapshot: Option<String>,
+    },
+    /// Replace the database with a backup, after backing up the current
+    /// data. Soloist must be stopped.
+    Restore {
+        /// The backup file (made by `soloist backup` or pg_dump -Fc).
+        file: PathBuf,
+        /// Do not ask for confirmation (needed when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,6 +174,8 @@ pub fn main() -> ExitCode {
                 command: DbCommand::Url,
             }) => db_url(&config),
             Some(Command::Psql { args }) => psql(&config, &args).await,
+            Some(Command::Backup { out, snapshot }) => backup(&config, out, snapshot).await,
+            Some(Command::Restore { file, yes }) => restore(&config, &file, yes).await,
             Some(Command::Seed {
                 users: None,
                 posts: None,
@@ -635,6 +657,82 @@ fn db_url(config: &Config) -> anyhow::Result<ExitCode> {
             "note: Soloist is not running on this data directory; the URL works while `soloist serve` runs."
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(
+    config: &Config,
+    out: Option<PathBuf>,
+    snapshot: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let (connect, database) = open_for_command(config).await?;
+    let result = async {
+        let tools = crate::backup::Tools::for_config(config)?;
+        let path = match out {
+            Some(path) => path,
+            None => {
+                let root = std::fs::canonicalize(&config.data_dir)?;
+                let dir = crate::backup::backups_dir(&root);
+                crate::backup::create_dir(&dir, &tools)?;
+                crate::backup::unique_path(&dir, time::OffsetDateTime::now_utc(), None)
+            }
+        };
+        anyhow::Ok(crate::backup::dump(&tools, &connect, &path, snapshot.as_deref()).await?)
+    }
+    .await;
+    if let Some(database) = database {
+        database.close().await?;
+    }
+    let file = result?;
+    println!(
+        "Backup written: {} ({})",
+        file.path.display(),
+        crate::backup::pages::human_size(file.bytes)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn restore(config: &Config, file: &std::path::Path, yes: bool) -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, IsTerminal, Write};
+    crate::backup::restore::preflight(config, file)?;
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "a restore replaces all data in {} with {}; pass --yes to confirm \
+                 (standard input is not a terminal, so there is no one to ask)",
+                config.data_dir.display(),
+                file.display()
+            );
+        }
+        print!(
+            "This replaces all data in {} with {}.\n\
+             A backup of the current data is taken first. Type yes to continue: ",
+            config.data_dir.display(),
+            file.display()
+        );
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            println!("Nothing was changed.");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let started = Instant::now();
+    let report = crate::backup::restore::restore(config, file, runner()?, |safety| {
+        println!(
+            "Backup of the current data: {} ({})",
+            safety.path.display(),
+            crate::backup::pages::human_size(safety.bytes)
+        );
+    })
+    .await?;
+    println!(
+        "Restored {} in {} (schema version {}).",
+        file.display(),
+        human(started.elapsed()),
+        report.schema_version
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -152,6 +152,17 @@ pub struct Overrides {
         value_name = "MONTHS"
     )]
     pub audit_retention_months: Option<u32>,
+    /// Hours between scheduled backups of the embedded database while serving (0: none).
+    #[arg(
+        long,
+        env = "SOLOIST_BACKUP_INTERVAL_HOURS",
+        global = true,
+        value_name = "HOURS"
+    )]
+    pub backup_interval_hours: Option<u32>,
+    /// Scheduled backups kept in <data dir>/backups (older ones are deleted).
+    #[arg(long, env = "SOLOIST_BACKUP_KEEP", global = true, value_name = "N")]
+    pub backup_keep: Option<u32>,
     /// Stripe secret API key (enables Checkout, the Customer Portal and plan changes).
     #[arg(
         long,
@@ -244,6 +255,8 @@ impl Overrides {
             stripe_webhook_secret: self.stripe_webhook_secret.or(lower.stripe_webhook_secret),
             stripe_api_url: self.stripe_api_url.or(lower.stripe_api_url),
             audit_retention_months: self.audit_retention_months.or(lower.audit_retention_months),
+            backup_interval_hours: self.backup_interval_hours.or(lower.backup_interval_hours),
+            backup_keep: self.backup_keep.or(lower.backup_keep),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
             metrics_allow: self.metrics_allow.or(lower.metrics_allow),
             metrics_token: self.metrics_token.or(lower.metrics_token),
@@ -285,6 +298,10 @@ pub struct Config {
     pub stripe: Option<crate::billing::stripe::StripeConfig>,
     /// Months of audit trail kept (0: all).
     pub audit_retention_months: u32,
+    /// Hours between scheduled backups (0: no scheduled backups).
+    pub backup_interval_hours: u32,
+    /// Scheduled backups kept.
+    pub backup_keep: u32,
     /// Reverse proxies whose forwarding headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Peers besides loopback that may read /metrics.
@@ -366,6 +383,8 @@ impl Config {
             oauth,
             stripe,
             audit_retention_months: values.audit_retention_months.unwrap_or(24),
+            backup_interval_hours: values.backup_interval_hours.unwrap_or(24),
+            backup_keep: values.backup_keep.unwrap_or(7),
             trusted_proxies: networks("trusted_proxies", values.trusted_proxies)?,
             metrics_allow: networks("metrics_allow", values.metrics_allow)?,
             metrics_token: values
@@ -376,6 +395,11 @@ impl Config {
         if config.pool_timeout.is_zero() {
             return Err(ConfigError::Invalid(
                 "pool_timeout_ms must be at least 1".to_owned(),
+            ));
+        }
+        if config.backup_keep == 0 {
+            return Err(ConfigError::Invalid(
+                "backup_keep must be at least 1 (turn scheduled backups off with backup_interval_hours = 0)".to_owned(),
             ));
         }
         if config.pool_size == 0 || config.workers == 0 {

@@ -49,6 +49,8 @@ pub const GET_ROUTES: &[&str] = &[
     "/admin/categories/00000000-0000-0000-0000-000000000000",
     "/admin/outbox",
     "/admin/database",
+    "/admin/backups",
+    "/admin/backups/soloist-20000101-000000.dump",
 ];
 
 /// Every admin form (POST).
@@ -63,4 +65,5 @@ pub const POST_ROUTES: &[&str] = &[
     "/admin/categories",
     "/admin/categories/00000000-0000-0000-0000-000000000000",
     "/admin/categories/00000000-0000-0000-0000-000000000000/delete",
+    "/admin/backups",
 ];

@@ -88,6 +88,8 @@ pub struct AppState {
     pub trusted_proxies: client_ip::TrustedProxies,
     /// Request counters and who may read /metrics.
     pub monitoring: std::sync::Arc<crate::monitoring::Monitoring>,
+    /// Where backups go, how to make one, and how the last went.
+    pub backups: crate::backup::Backups,
 }
 
 impl AppState {
@@ -129,6 +131,7 @@ impl AppState {
             stripe_client: None,
             trusted_proxies: client_ip::TrustedProxies::default(),
             monitoring: std::sync::Arc::default(),
+            backups: crate::backup::Backups::default(),
         }
     }
 }
@@ -200,6 +203,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .configure(crate::content::pages::routes)
         .configure(crate::billing::pages::routes)
         .configure(crate::admin::routes)
+        .configure(crate::backup::pages::routes)
         .default_service(web::to(errors::not_found));
 }
 

@@ -81,6 +81,14 @@ fn notice(code: &str) -> Option<Flash> {
         ),
         "user-reactivated" => ("success", "The user can sign in again."),
         "verification-resent" => ("success", "A new confirmation link was mailed."),
+        "backup-started" => (
+            "info",
+            "The backup is being written; reload to see it in the list.",
+        ),
+        "backup-running" => (
+            "warning",
+            "A backup is already being written; it appears below when it is complete.",
+        ),
         "welcome-admin" => (
             "success",
             "Welcome! You are the administrator of this site.",

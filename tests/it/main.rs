@@ -10,6 +10,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod billing;
 mod content;
 mod instances;

@@ -1,0 +1,237 @@
+//! `/admin/backups`: the backups in the data directory, newest first, a
+//! "Back up now" button, and downloads. Admins only, checked in each handler.
+
+use std::io::Read;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentEncoding};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use time::OffsetDateTime;
+
+use super::{is_backup_name, list};
+use crate::accounts::pages::{actor, see_other};
+use crate::audit;
+use crate::web::AppState;
+use crate::web::csrf::{CsrfForm, EmptyForm};
+use crate::web::failure::PageError;
+use crate::web::pages::{Layout, render};
+use crate::web::visitor::Visitor;
+
+/// The page.
+pub const PATH: &str = "/admin/backups";
+/// Bytes read from disk per chunk of a download.
+const CHUNK: usize = 256 * 1024;
+
+/// The backup routes.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route(PATH, web::get().to(backups))
+        .route(PATH, web::post().to(back_up_now))
+        .route("/admin/backups/{name}", web::get().to(download));
+}
+
+/// A line of the list.
+#[derive(Clone, Debug)]
+pub struct BackupRow {
+    /// The file name.
+    pub name: String,
+    /// Its download link.
+    pub url: String,
+    /// "12.3 MiB".
+    pub size: String,
+    /// When it was written (UTC).
+    pub when: String,
+}
+
+/// `GET /admin/backups`.
+#[derive(Template)]
+#[template(path = "admin/backups.html")]
+pub struct BackupsPage {
+    /// The layout.
+    pub layout: Layout,
+    /// Where backups go.
+    pub dir: Option<String>,
+    /// True when this Soloist makes backups itself (embedded database).
+    pub can_back_up: bool,
+    /// True while a backup runs.
+    pub running: bool,
+    /// The last success, described.
+    pub last_success: Option<String>,
+    /// When the last backup failed, if after the last success.
+    pub last_failure: Option<String>,
+    /// The files.
+    pub backups: Vec<BackupRow>,
+}
+
+fn when(moment: OffsetDateTime) -> String {
+    moment
+        .to_offset(time::UtcOffset::UTC)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        ))
+        .unwrap_or_default()
+}
+
+/// `1536` -> "1.5 KiB".
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `GET /admin/backups`.
+pub async fn backups(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    visitor.require_admin()?;
+    let backups = &state.backups;
+    let dir = backups.dir().map(std::path::Path::to_path_buf);
+    let files = match &dir {
+        Some(dir) => {
+            let dir = dir.clone();
+            web::block(move || list(&dir))
+                .await
+                .map_err(|error| PageError::Internal(error.to_string()))?
+        }
+        None => Vec::new(),
+    };
+    let page = BackupsPage {
+        layout: Layout::for_visitor(&visitor, "Backups", "Backups of the database.")
+            .with_notice(&request),
+        dir: dir.map(|dir| dir.display().to_string()),
+        can_back_up: backups.can_back_up(),
+        running: backups.is_running(),
+        last_success: backups.last_success().map(|last| {
+            format!(
+                "{} ({}, {})",
+                when(last.at),
+                last.name,
+                human_size(last.bytes)
+            )
+        }),
+        last_failure: backups.last_failure().map(when),
+        backups: files
+            .into_iter()
+            .map(|file| BackupRow {
+                url: format!("{PATH}/{}", file.name),
+                size: human_size(file.bytes),
+                when: when(file.modified),
+                name: file.name,
+            })
+            .collect(),
+    };
+    Ok(render(&page, StatusCode::OK))
+}
+
+/// `POST /admin/backups`: starts a backup and comes back to the list,
+/// where it appears once written. The audit row records who asked for it
+/// and the file it goes to.
+pub async fn back_up_now(
+    state: web::Data<AppState>,
+    request: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let visitor = request.visitor;
+    visitor.require_admin()?;
+    if !state.backups.can_back_up() {
+        return Err(PageError::BadRequest(
+            "This Soloist uses an external PostgreSQL: make backups with `soloist backup`."
+                .to_owned(),
+        ));
+    }
+    let Some(claim) = state.backups.claim() else {
+        return Ok(see_other(&format!("{PATH}?notice=backup-running")));
+    };
+    let name = claim.next_name();
+    let mut client = state.pool.get().await?;
+    let transaction = client.transaction().await?;
+    let mut entry = actor(&visitor).entry("CREATE", "backups", None, None);
+    entry.metadata = Some(serde_json::json!({ "file": name, "trigger": "admin" }));
+    audit::store::record(&transaction, &entry).await?;
+    transaction.commit().await?;
+    drop(client);
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match claim.run(&name).await {
+            Ok(file) => tracing::info!(
+                file = %file.path.display(),
+                bytes = file.bytes,
+                seconds = started.elapsed().as_secs_f64(),
+                "backup written (asked for on the admin page)"
+            ),
+            Err(error) => tracing::error!(%error, file = %name, "the backup failed"),
+        }
+    });
+    Ok(see_other(&format!("{PATH}?notice=backup-started")))
+}
+
+/// `GET /admin/backups/{name}`: the file, streamed. Only a name of the
+/// listing is served; anything else is a 404.
+pub async fn download(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    visitor.require_admin()?;
+    let name = path.into_inner();
+    if !is_backup_name(&name) {
+        return Err(PageError::NotFound);
+    }
+    let dir = state
+        .backups
+        .dir()
+        .map(std::path::Path::to_path_buf)
+        .ok_or(PageError::NotFound)?;
+    let wanted = name.clone();
+    let opened = web::block(move || {
+        let file = list(&dir).into_iter().find(|file| file.name == wanted)?;
+        let handle = std::fs::File::open(&file.path).ok()?;
+        Some((file, handle))
+    })
+    .await
+    .map_err(|error| PageError::Internal(error.to_string()))?;
+    let (file, handle) = opened.ok_or(PageError::NotFound)?;
+    let stream = futures_util::stream::unfold(Some(handle), |handle| async move {
+        let handle = handle?;
+        let chunk = web::block(move || {
+            let mut handle = handle;
+            let mut buffer = vec![0u8; CHUNK];
+            let read = handle.read(&mut buffer)?;
+            buffer.truncate(read);
+            Ok::<_, std::io::Error>((handle, buffer))
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|result| result);
+        match chunk {
+            Ok((_, buffer)) if buffer.is_empty() => None,
+            Ok((handle, buffer)) => Some((Ok(web::Bytes::from(buffer)), Some(handle))),
+            Err(error) => {
+                tracing::error!(%error, "a backup download stopped");
+                Some((Err(error), None))
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", file.name),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        // Already compressed: the compression middleware leaves it alone.
+        .insert_header(ContentEncoding::Identity)
+        .no_chunking(file.bytes)
+        .streaming(stream))
+}
