@@ -269,6 +269,71 @@ async fn an_audited_action_records_the_request_id_that_its_response_carries() {
 }
 
 #[tokio::test]
+async fn audit_rows_written_by_the_stripe_webhook_carry_the_request_id_of_the_delivery() {
+    use crate::stripe::{SECRET_KEY, Stripe, WEBHOOK_SECRET, event, now, subscription};
+    let stripe = Stripe::start().await;
+    let app = spawn_app_with(Overrides {
+        stripe_secret_key: Some(SECRET_KEY.to_owned()),
+        stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+        stripe_api_url: Some(stripe.url.clone()),
+        ..Overrides::default()
+    })
+    .await;
+    let sql = app.sql().await;
+    sql.batch_execute(
+        "INSERT INTO subscription_plans (name, price_cents, currency, interval, features, sort_order, stripe_price_id) \
+         VALUES ('Pro', 1200, 'USD', 'month', ARRAY['Featured posts'], 1, 'price_pro')",
+    )
+    .await
+    .unwrap();
+    account(&app, "subscriber@example.com").await;
+    let user: String = sql
+        .query_one(
+            "SELECT id::text FROM users WHERE email = 'subscriber@example.com'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let object = subscription("sub_ids", "cus_ids", "active", "price_pro", &user);
+    stripe.put(&object);
+    let body = event(
+        "evt_ids",
+        "customer.subscription.created",
+        now() - 60,
+        &object,
+    );
+    let response = crate::support::browser()
+        .post(format!("{}/webhooks/stripe", app.url))
+        .header(
+            "Stripe-Signature",
+            soloist::billing::stripe::signature_header(WEBHOOK_SECRET, now(), body.as_bytes()),
+        )
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"].to_str().unwrap();
+    let rows: Vec<serde_json::Value> = sql
+        .query(
+            "SELECT metadata FROM audit_logs WHERE user_id IS NULL AND metadata ? 'stripe_event_id'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(!rows.is_empty());
+    for metadata in rows {
+        assert_eq!(metadata["request_id"], request_id, "{metadata}");
+        assert_eq!(metadata["stripe_event_id"], "evt_ids");
+    }
+}
+
+#[tokio::test]
 async fn the_database_page_shows_sizes_connections_cache_and_escaped_statements_to_admins_only() {
     let app = spawn_app().await;
     let user = app
