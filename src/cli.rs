@@ -84,7 +84,8 @@ enum Command {
     /// Write a backup of the database (pg_dump, custom format); works while
     /// `serve` runs.
     Backup {
-        /// Where to write it (default: <data dir>/backups/soloist-YYYYMMDD-HHMMSS.dump).
+        /// Where to write it: a file, or a directory to put
+        /// soloist-YYYYMMDD-HHMMSS.dump in (default: <data dir>/backups).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// Dump at this snapshot, exported by a transaction with
@@ -669,6 +670,9 @@ async fn backup(
     let result = async {
         let tools = crate::backup::Tools::for_config(config)?;
         let path = match out {
+            Some(dir) if dir.is_dir() => {
+                crate::backup::unique_path(&dir, time::OffsetDateTime::now_utc(), None)
+            }
             Some(path) => path,
             None => {
                 let root = std::fs::canonicalize(&config.data_dir)?;

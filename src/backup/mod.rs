@@ -29,12 +29,12 @@ pub use run::{Tools, dump};
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     /// A file or a process could not be handled.
-    #[error("{context}: {source}")]
+    #[error("{context}: {reason}")]
     Io {
         /// What was being done.
         context: String,
-        /// Why it failed.
-        source: std::io::Error,
+        /// Why it failed (shown in the message, so not also a `source`).
+        reason: std::io::Error,
     },
     /// pg_dump or pg_restore failed.
     #[error("{program} failed: {message}")]
@@ -66,10 +66,10 @@ pub enum BackupError {
 
 impl BackupError {
     /// An I/O error with what was being done.
-    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+    pub fn io(context: impl Into<String>, reason: std::io::Error) -> Self {
         Self::Io {
             context: context.into(),
-            source,
+            reason,
         }
     }
 }

@@ -320,8 +320,13 @@ pub async fn dump(
         // rest of the data directory.
         user.take_ownership_of(&partial)?;
     }
-    fs::rename(&partial, out)
-        .map_err(|error| BackupError::io(format!("renaming to {}", out.display()), error))?;
+    if let Err(error) = fs::rename(&partial, out) {
+        fs::remove_file(&partial).ok();
+        return Err(BackupError::io(
+            format!("renaming to {}", out.display()),
+            error,
+        ));
+    }
     if let Ok(directory) = fs::File::open(&parent) {
         directory.sync_all().ok();
     }
