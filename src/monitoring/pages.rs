@@ -153,6 +153,18 @@ pub async fn metrics(request: HttpRequest, state: web::Data<AppState>) -> HttpRe
         )
         .ok();
     }
+    // Absent until a backup exists: "never backed up" must not look like
+    // a backup made at the epoch.
+    if let Some(last) = crate::backup::last_success(&state) {
+        writeln!(
+            out,
+            "# HELP soloist_backup_last_success_timestamp_seconds When the last successful backup finished (seconds since the epoch).\n\
+             # TYPE soloist_backup_last_success_timestamp_seconds gauge\n\
+             soloist_backup_last_success_timestamp_seconds {}",
+            last.at.unix_timestamp()
+        )
+        .ok();
+    }
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -194,6 +194,45 @@ async fn metrics_count_requests_by_route_pattern_method_and_status_and_show_the_
 }
 
 #[tokio::test]
+async fn metrics_show_when_the_last_backup_succeeded_and_nothing_before_the_first() {
+    let data_dir = crate::support::scratch_dir();
+    let app = spawn_app_with(Overrides {
+        data_dir: Some(data_dir.clone()),
+        ..Overrides::default()
+    })
+    .await;
+    let text = metrics_text(&app).await;
+    assert!(
+        !text.contains("soloist_backup_last_success_timestamp_seconds"),
+        "{text}"
+    );
+    app.soloist.stop().await.unwrap();
+
+    let backups = data_dir.join("backups");
+    std::fs::create_dir_all(&backups).unwrap();
+    let file = backups.join("soloist-20260102-030405.dump");
+    std::fs::write(&file, b"PGDMP").unwrap();
+    let finished = std::fs::metadata(&file)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let app = spawn_app_with(Overrides {
+        data_dir: Some(data_dir),
+        ..Overrides::default()
+    })
+    .await;
+    let text = metrics_text(&app).await;
+    assert_eq!(
+        sample(&text, "soloist_backup_last_success_timestamp_seconds"),
+        Some(finished as f64),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn metrics_are_refused_through_a_proxy_or_with_a_wrong_token_and_open_with_the_right_one() {
     let app = spawn_app_with(Overrides {
         metrics_token: Some("s3cret-scrape-token".to_owned()),
