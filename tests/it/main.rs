@@ -12,6 +12,7 @@ mod accounts;
 mod audit;
 mod backup;
 mod billing;
+mod billing_properties;
 mod content;
 mod instances;
 mod lifecycle;
