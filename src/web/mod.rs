@@ -137,9 +137,19 @@ impl AppState {
 }
 
 /// The Content-Security-Policy: nothing inline, nothing from elsewhere
-/// except images (avatars) over https.
-const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
-                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// except images (avatars) over https. Forms post to this site only, which
+/// may send the browser on to `form_targets` (Stripe's hosted pages).
+pub fn content_security_policy(form_targets: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for target in form_targets {
+        form_action.push(' ');
+        form_action.push_str(target);
+    }
+    format!(
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
+    )
+}
 
 /// Builds the HTTP server on an already bound listener. Signals are left to
 /// the caller, which stops the server before stopping PostgreSQL.
@@ -149,6 +159,11 @@ pub fn server(
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
     let hsts = state.secure_cookies;
+    let form_targets = match (&state.stripe, &state.stripe_client) {
+        (Some(stripe), Some(_)) => stripe.hosted_page_origins(),
+        _ => Vec::new(),
+    };
+    let csp = content_security_policy(&form_targets);
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -156,7 +171,7 @@ pub fn server(
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(Compress::default())
             .wrap(actix_web::middleware::from_fn(csrf::guard))
-            .wrap(security_headers(hsts))
+            .wrap(security_headers(hsts, &csp))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(tracing_actix_web::TracingLogger::<observe::RequestSpan>::new())
@@ -171,7 +186,7 @@ pub fn server(
     Ok(server)
 }
 
-fn security_headers(hsts: bool) -> DefaultHeaders {
+fn security_headers(hsts: bool, csp: &str) -> DefaultHeaders {
     let headers = if hsts {
         DefaultHeaders::new().add((
             "Strict-Transport-Security",
@@ -181,7 +196,7 @@ fn security_headers(hsts: bool) -> DefaultHeaders {
         DefaultHeaders::new()
     };
     headers
-        .add(("Content-Security-Policy", CSP))
+        .add(("Content-Security-Policy", csp.to_owned()))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "strict-origin-when-cross-origin"))

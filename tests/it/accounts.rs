@@ -1065,6 +1065,18 @@ async fn the_profile_saves_and_its_theme_applies_to_every_page() {
         )
         .await;
     assert_eq!(location(&saved), "/account/profile?notice=profile-saved");
+    let confirmed = browser
+        .get(format!("{}{}", app.url, location(&saved)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        confirmed.contains("Your profile was saved."),
+        "the saved profile is confirmed: {confirmed}"
+    );
     for path in [
         "/",
         "/account",
@@ -1145,6 +1157,18 @@ async fn changing_the_email_needs_the_password_and_a_confirmed_link() {
         )
         .await;
     assert_eq!(location(&sent), "/account/profile?notice=email-change-sent");
+    let told = browser
+        .get(format!("{}{}", app.url, location(&sent)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        told.contains("Check the new address"),
+        "the page says where the link went: {told}"
+    );
     let mail = sink.wait_for("new@example.com", 1).await;
     let email: String = app
         .sql()

@@ -983,3 +983,66 @@ async fn with_the_database_down_the_webhook_answers_503_so_stripe_retries() {
     assert_eq!(count(&app, "SELECT count(*) FROM payments").await, 1);
     app.soloist.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_pages_let_a_browser_follow_checkout_and_the_portal_to_stripe_and_nowhere_else() {
+    let (app, stripe) = app_with_stripe().await;
+    let (pro, _) = plans(&app).await;
+    let browser = app
+        .signed_in_as("follow@example.com", "Fay Follower", false)
+        .await;
+    let pricing = browser
+        .get(format!("{}/pricing", app.url))
+        .send()
+        .await
+        .unwrap();
+    let policy = pricing.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let form_action = policy
+        .split(';')
+        .map(str::trim)
+        .find_map(|directive| directive.strip_prefix("form-action "))
+        .unwrap_or_else(|| panic!("no form-action in {policy}"));
+    let allowed: Vec<&str> = form_action.split(' ').collect();
+    // A browser blocks a form's redirect to an origin form-action lacks.
+    let token = app.csrf(&browser, "/pricing").await;
+    let response = browser
+        .post(format!("{}/billing/checkout", app.url))
+        .form(&[("plan_id", pro.as_str()), ("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let target = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let origin = target.origin().ascii_serialization();
+    assert!(
+        allowed.contains(&origin.as_str()),
+        "checkout goes to {origin}, which {form_action:?} blocks"
+    );
+    assert_eq!(
+        allowed,
+        [
+            "'self'",
+            "https://checkout.stripe.com",
+            "https://billing.stripe.com",
+            stripe.url.as_str()
+        ],
+        "forms go nowhere else"
+    );
+    app.soloist.stop().await.unwrap();
+
+    // Without Stripe, forms stay on the site.
+    let plain = spawn_app().await;
+    let response = plain.http.get(&plain.url).send().await.unwrap();
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("form-action 'self'; "),
+        "{:?}",
+        response.headers()["content-security-policy"]
+    );
+    plain.soloist.stop().await.unwrap();
+}

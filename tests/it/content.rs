@@ -1153,3 +1153,47 @@ async fn every_content_post_route_refuses_a_missing_token() {
     assert_eq!(count, 0);
     app.soloist.stop().await.unwrap();
 }
+
+/// The values of `attribute="..."` in `page`.
+fn attribute_values<'a>(page: &'a str, attribute: &str) -> Vec<&'a str> {
+    let marker = format!(" {attribute}=\"");
+    page.match_indices(&marker)
+        .filter_map(|(at, _)| {
+            let rest = &page[at + marker.len()..];
+            rest.find('"').map(|end| &rest[..end])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_label_of_the_post_editor_names_a_field_of_its_own() {
+    let app = spawn_app().await;
+    let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
+    let id = write_post(&app, &alice, &[("title", "Labelled"), ("content", "Body")]).await;
+    for path in ["/posts/new".to_owned(), format!("/posts/{id}/edit")] {
+        let (status, page) = app.get(&alice, &path).await;
+        assert_eq!(status, 200, "{path}");
+        let ids = attribute_values(&page, "id");
+        for id in &ids {
+            assert_eq!(
+                ids.iter().filter(|other| *other == id).count(),
+                1,
+                "id {id:?} is used twice on {path}"
+            );
+        }
+        for target in attribute_values(&page, "for") {
+            let field = format!("id=\"{target}\"");
+            let at = page
+                .find(&field)
+                .unwrap_or_else(|| panic!("the label for {target:?} names nothing on {path}"));
+            let tag = &page[page[..at].rfind('<').unwrap()..at];
+            assert!(
+                ["<input", "<textarea", "<select"]
+                    .iter()
+                    .any(|name| tag.starts_with(name)),
+                "the label for {target:?} names {tag:?} on {path}, not a field"
+            );
+        }
+    }
+    app.soloist.stop().await.unwrap();
+}

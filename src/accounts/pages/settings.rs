@@ -220,18 +220,29 @@ const LANGUAGES: &[&str] = &["en", "de", "fr", "es"];
 pub async fn profile_page(
     state: web::Data<AppState>,
     visitor: Visitor,
+    request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let email = visitor.require_user()?.user.email.clone();
-    profile_view(&state, &visitor, email, None, StatusCode::OK).await
+    profile_view(
+        &state,
+        &visitor,
+        email,
+        None,
+        StatusCode::OK,
+        Some(&request),
+    )
+    .await
 }
 
-/// The profile page with the stored values, and a message for the email form.
+/// The profile page with the stored values, a message for the email form,
+/// and the `?notice=` of `request` (after a save).
 async fn profile_view(
     state: &AppState,
     visitor: &Visitor,
     email: String,
     email_error: Option<String>,
     status: StatusCode,
+    request: Option<&HttpRequest>,
 ) -> Result<HttpResponse, PageError> {
     let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
@@ -239,8 +250,12 @@ async fn profile_view(
         Some(profile) => profile,
         None => store::create_profile(&client, signed_in.user.id).await?,
     };
+    let mut layout = Layout::for_visitor(visitor, "Your profile", "Edit your profile.");
+    if let Some(request) = request {
+        layout = layout.with_notice(request);
+    }
     let page = ProfilePage {
-        layout: Layout::for_visitor(visitor, "Your profile", "Edit your profile."),
+        layout,
         name: signed_in.user.name.clone(),
         avatar_url: signed_in.user.avatar_url.clone().unwrap_or_default(),
         bio: profile.bio.unwrap_or_default(),
@@ -426,6 +441,7 @@ pub async fn change_email(
             typed,
             Some(error),
             StatusCode::UNPROCESSABLE_ENTITY,
+            None,
         )
         .await;
     }
