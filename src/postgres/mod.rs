@@ -616,11 +616,18 @@ fn server_configuration(max_connections: usize, major: u32) -> HashMap<String, S
         // transactions, and the walwriter touches all of it (the default,
         // 1/32 of shared_buffers, is 4 MB of resident memory).
         ("wal_buffers", "1MB"),
+        // Before crash recovery the server flushes the whole cluster: one
+        // syncfs instead of an fsync per file (2.4 s on this project's
+        // disk after a kill under load, against 0.1 s).
+        ("recovery_init_sync_method", "syncfs"),
     ]
     .into_iter()
     // io_method is new in PostgreSQL 18; older servers refuse to start on
-    // a setting they do not know.
+    // a setting they do not know. syncfs is Linux's, and PostgreSQL 14's.
     .filter(|(key, _)| major >= 18 || *key != "io_method")
+    .filter(|(key, _)| {
+        (cfg!(target_os = "linux") && major >= 14) || *key != "recovery_init_sync_method"
+    })
     .map(|(key, value)| (key.to_owned(), value.to_owned()))
     .collect()
 }

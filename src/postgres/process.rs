@@ -100,10 +100,29 @@ pub fn recover_stale_server(pgdata: &Path) -> Result<usize, PostgresError> {
     if !left.is_empty() {
         return Err(PostgresError::Orphans(left));
     }
+    if let Some(pid) = postmaster_pid(&pid_file) {
+        wait_until_exited(pid, Duration::from_secs(5));
+    }
     if pid_file.exists() {
         fs::remove_file(&pid_file)?;
     }
     Ok(orphans.len())
+}
+
+/// Waits until `pid` is no longer a `postgres` process at all. A killed
+/// postmaster leaves its working directory as soon as it starts exiting, so
+/// [`processes_in`] no longer lists it, but its pid stays taken until it has
+/// exited and its parent has reaped it; a new postmaster that finds that pid
+/// in the socket's lock file meanwhile refuses to start ("lock file already
+/// exists"). A pid that now names some other program is not waited for.
+fn wait_until_exited(pid: i32, limit: Duration) {
+    let start = Instant::now();
+    while process_state(pid).is_some_and(|(_, _, name)| name == "postgres")
+        && start.elapsed() < limit
+    {
+        reap_zombies();
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Whether the postmaster named by `pgdata/postmaster.pid` is a live,

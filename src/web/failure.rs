@@ -35,6 +35,9 @@ pub enum PageError {
     /// The database is unreachable.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database's disk is full: nothing could be written.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     /// A bug or an unexpected failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -53,10 +56,20 @@ impl From<tokio_postgres::Error> for PageError {
         // Class 08 (connection exception) and 57 (operator intervention:
         // shutting down, starting up, in recovery) mean the server is not
         // there right now, not that the request was wrong.
-        let unavailable_state = error
+        // Class 53 (insufficient resources: out of memory, too many
+        // connections) passes too; 53100 is a full disk, said as such.
+        let state = error
             .as_db_error()
-            .is_some_and(|db_error| matches!(&db_error.code().code()[..2], "08" | "57"));
-        if error.is_closed() || io || unavailable_state {
+            .map(|db_error| db_error.code().code().to_owned());
+        let unavailable_state = state
+            .as_deref()
+            .is_some_and(|code| matches!(code.get(..2), Some("08" | "53" | "57")));
+        if state.as_deref() == Some("53100") {
+            Self::StorageFull(error.as_db_error().map_or_else(
+                || error.to_string(),
+                |db_error| db_error.message().to_owned(),
+            ))
+        } else if error.is_closed() || io || unavailable_state {
             Self::Unavailable(error.to_string())
         } else if let Some(db_error) = error.as_db_error() {
             Self::Internal(format!(
@@ -97,7 +110,7 @@ impl ResponseError for PageError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::StorageFull(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -116,6 +129,19 @@ impl ResponseError for PageError {
                         .headers_mut()
                         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
                 }
+                response
+            }
+            Self::StorageFull(detail) => {
+                tracing::error!(%detail, "the database's disk is full");
+                let mut response = super::errors::error_page_with(
+                    self.status_code(),
+                    "Storage is full",
+                    "The server has run out of disk space, so nothing was saved. \
+                     Pages can still be read; try again later.",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
                 response
             }
             Self::Upstream(detail) => {

@@ -14,6 +14,7 @@ mod backup;
 mod billing;
 mod billing_properties;
 mod content;
+mod faults;
 mod instances;
 mod lifecycle;
 mod monitoring;
