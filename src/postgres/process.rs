@@ -100,8 +100,13 @@ pub fn recover_stale_server(pgdata: &Path) -> Result<usize, PostgresError> {
     if !left.is_empty() {
         return Err(PostgresError::Orphans(left));
     }
-    if let Some(pid) = postmaster_pid(&pid_file) {
-        wait_until_exited(pid, Duration::from_secs(5));
+    // The socket's lock file names the dead postmaster, which stays a zombie
+    // until its parent reaps it (a container's init may take a second or
+    // more, or never do it): a zombie's pid still looks alive to a new
+    // postmaster, which then refuses to start ("lock file already exists").
+    // With no server process left working in pgdata, the lock is stale.
+    if let Some(root) = pgdata.parent() {
+        remove_socket_locks(&root.join("run"))?;
     }
     if pid_file.exists() {
         fs::remove_file(&pid_file)?;
@@ -109,20 +114,23 @@ pub fn recover_stale_server(pgdata: &Path) -> Result<usize, PostgresError> {
     Ok(orphans.len())
 }
 
-/// Waits until `pid` is no longer a `postgres` process at all. A killed
-/// postmaster leaves its working directory as soon as it starts exiting, so
-/// [`processes_in`] no longer lists it, but its pid stays taken until it has
-/// exited and its parent has reaped it; a new postmaster that finds that pid
-/// in the socket's lock file meanwhile refuses to start ("lock file already
-/// exists"). A pid that now names some other program is not waited for.
-fn wait_until_exited(pid: i32, limit: Duration) {
-    let start = Instant::now();
-    while process_state(pid).is_some_and(|(_, _, name)| name == "postgres")
-        && start.elapsed() < limit
-    {
-        reap_zombies();
-        std::thread::sleep(Duration::from_millis(10));
+/// Removes the `.s.PGSQL.<port>.lock` files of the server's socket
+/// directory (`<data dir>/run`, which only Soloist's own server uses).
+fn remove_socket_locks(socket_dir: &Path) -> io::Result<()> {
+    let entries = match fs::read_dir(socket_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".s.PGSQL.") && name.ends_with(".lock") {
+            fs::remove_file(entry.path())?;
+        }
     }
+    Ok(())
 }
 
 /// Whether the postmaster named by `pgdata/postmaster.pid` is a live,

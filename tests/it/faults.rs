@@ -484,13 +484,13 @@ async fn postgres_killed_under_concurrent_load_gives_quick_503s_then_recovers_wi
     }
     let outage = Instant::now();
     // Load goes on until the site has answered /blog for a second again.
-    let mut healthy_since = None;
-    loop {
+    let mut healthy_since: Option<Instant> = None;
+    let back = loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let ok = http_status(port, "/blog") == Some(200);
         match (ok, healthy_since) {
             (true, None) => healthy_since = Some(Instant::now()),
-            (true, Some(since)) if since.elapsed() > Duration::from_secs(1) => break,
+            (true, Some(since)) if since.elapsed() > Duration::from_secs(1) => break since,
             (false, _) => healthy_since = None,
             _ => {}
         }
@@ -499,8 +499,8 @@ async fn postgres_killed_under_concurrent_load_gives_quick_503s_then_recovers_wi
             "PostgreSQL did not come back\n{}",
             running.output()
         );
-    }
-    let recovered = outage.elapsed();
+    };
+    let recovered = back - outage;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let writes: Vec<Write> = writers.join_all().await.into_iter().flatten().collect();
     let reads: Vec<Read> = readers.join_all().await.into_iter().flatten().collect();
@@ -541,7 +541,7 @@ async fn postgres_killed_under_concurrent_load_gives_quick_503s_then_recovers_wi
         slowest < Duration::from_secs(3),
         "requests are refused quickly, not held: the slowest took {slowest:?}"
     );
-    assert!(recovered < Duration::from_secs(15), "took {recovered:?}");
+    assert!(recovered < Duration::from_secs(10), "took {recovered:?}");
     let log = acknowledged(&writes);
     assert!(log.len() > 10, "the load wrote: {statuses:?}");
     assert_acknowledged_writes_are_whole(&dir, &log).await;
