@@ -181,7 +181,13 @@ fn subscription_events(
 ) -> (Vec<Generated>, i64) {
     let mut at = start;
     let first_status = *random.pick(&["incomplete", "trialing", "active"]);
-    let mut object = subscription(id, customer, first_status, random.pick::<&str>(&PRICES), user);
+    let mut object = subscription(
+        id,
+        customer,
+        first_status,
+        random.pick::<&str>(&PRICES),
+        user,
+    );
     object["current_period_start"] = json!(at);
     object["current_period_end"] = json!(at + 30 * DAY);
     if first_status == "trialing" {

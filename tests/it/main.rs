@@ -11,6 +11,7 @@
 mod accounts;
 mod audit;
 mod backup;
+mod bad_input;
 mod billing;
 mod billing_properties;
 mod content;

@@ -22,6 +22,8 @@ use crate::web::AppState;
 use crate::web::failure::PageError;
 use crate::web::visitor::Visitor;
 
+pub use sign_in::{SignUpErrors, SignUpForm};
+
 /// Every account route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -113,7 +115,8 @@ const VERIFICATION_LIFETIME: time::Duration = time::Duration::hours(24);
 const RESET_LIFETIME: time::Duration = time::Duration::hours(1);
 const MAGIC_LINK_LIFETIME: time::Duration = time::Duration::minutes(15);
 
-/// A lower-cased, plausible email address, or a message for the form.
+/// A lower-cased, plausible email address that mail can be sent to, or a
+/// message for the form.
 pub fn parse_email(text: &str) -> Result<String, &'static str> {
     let email = text.trim().to_lowercase();
     let Some((local, domain)) = email.rsplit_once('@') else {
@@ -128,7 +131,10 @@ pub fn parse_email(text: &str) -> Result<String, &'static str> {
         && email
             .chars()
             .all(|character| character.is_ascii_graphic() || !character.is_ascii())
-        && !email.contains(['<', '>', '"', ',', ';', '\\', '(', ')']);
+        && !email.contains(['<', '>', '"', ',', ';', '\\', '(', ')'])
+        // What the mailer will send to ("a.@b.example" and "a@@b.example"
+        // would be accounts whose mail never leaves).
+        && email.parse::<lettre::Address>().is_ok();
     if valid {
         Ok(email)
     } else {

@@ -35,8 +35,9 @@ pub struct SignUpErrors {
 }
 
 impl SignUpForm {
-    /// The form's values as domain types, or a message per bad field.
-    fn parse(&self) -> Result<(String, String, Password), SignUpErrors> {
+    /// The form's values as domain types (email, name, password), or a
+    /// message per bad field. Public so the fuzz targets run it.
+    pub fn parse(&self) -> Result<(String, String, Password), SignUpErrors> {
         let mut errors = SignUpErrors::default();
         let email = parse_email(&self.email)
             .map_err(|message| errors.email = Some(message.to_owned()))

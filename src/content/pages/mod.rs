@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use super::model::{PostCard, TagLink};
 
 pub use reader::featured_cards;
+pub use writer::{EditorErrors, Parsed, PostForm, parse_form, parse_tags};
 
 /// Every content route.
 pub fn routes(config: &mut web::ServiceConfig) {

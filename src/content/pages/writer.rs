@@ -165,7 +165,8 @@ pub struct EditorErrors {
 }
 
 impl EditorErrors {
-    fn any(&self) -> bool {
+    /// Whether any field has a message.
+    pub fn any(&self) -> bool {
         self.title.is_some()
             || self.content.is_some()
             || self.excerpt.is_some()
@@ -311,20 +312,26 @@ pub fn parse_tags(text: &str) -> Result<Vec<TagInput>, String> {
 }
 
 /// A checked editor form.
-struct Parsed {
-    title: String,
-    content: String,
-    excerpt: String,
+pub struct Parsed {
+    /// The title, trimmed, 1 to 200 characters without control characters.
+    pub title: String,
+    /// The Markdown, every line break as `\n`.
+    pub content: String,
+    /// The excerpt the author typed, whitespace collapsed ("" to derive it).
+    pub excerpt: String,
     /// The slug the author typed, if any.
-    typed_slug: Option<Slug>,
-    tags: Vec<TagInput>,
-    category: Option<CategoryId>,
-    featured: bool,
+    pub typed_slug: Option<Slug>,
+    /// The tags, de-duplicated by slug.
+    pub tags: Vec<TagInput>,
+    /// The chosen category.
+    pub category: Option<CategoryId>,
+    /// Whether to feature the post.
+    pub featured: bool,
 }
 
 impl Parsed {
     /// The author's excerpt, or the first words of the content.
-    fn excerpt_or_derived(&self) -> String {
+    pub fn excerpt_or_derived(&self) -> String {
         if self.excerpt.is_empty() {
             markdown::excerpt(&self.content)
         } else {
@@ -333,7 +340,9 @@ impl Parsed {
     }
 }
 
-fn parse_form(form: &PostForm, errors: &mut EditorErrors) -> Option<Parsed> {
+/// Checks an editor form as `POST /posts` and `POST /posts/{id}` do: the
+/// checked post, or `None` with a message in `errors` per bad field.
+pub fn parse_form(form: &PostForm, errors: &mut EditorErrors) -> Option<Parsed> {
     let title = form.title.trim().to_owned();
     if title.is_empty() {
         errors.title = Some("Give the post a title.".to_owned());
@@ -343,7 +352,9 @@ fn parse_form(form: &PostForm, errors: &mut EditorErrors) -> Option<Parsed> {
         errors.title =
             Some("The title can't contain line breaks or control characters.".to_owned());
     }
-    let content = form.content.replace("\r\n", "\n");
+    // Every line break as "\n": a lone "\r" is one too (CommonMark), and
+    // "\r\r\n" must not leave a "\r\n" behind.
+    let content = form.content.replace("\r\n", "\n").replace('\r', "\n");
     if content.chars().count() > CONTENT_CHARS {
         errors.content = Some(format!(
             "Posts can be at most {CONTENT_CHARS} characters long."
