@@ -169,7 +169,8 @@ pub fn signature_header(secret: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 || !text.is_ascii() {
+    // Hex digits only: `from_str_radix` alone would also take a sign ("+2").
+    if text.len() != 64 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
@@ -407,6 +408,27 @@ mod tests {
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    #[test]
+    fn a_v1_value_is_hex_digits_only_not_a_signed_number() {
+        let real = hex(&sign(SECRET, NOW, BODY));
+        // "+a" parses as a number in base 16; the header is still not hex.
+        let signed = format!("+{}", &real[1..]);
+        assert_eq!(
+            verify_signature(
+                SECRET,
+                Some(&format!("t={NOW},v1={signed}")),
+                BODY,
+                NOW,
+                300
+            ),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify_signature(SECRET, Some(&format!("t={NOW},v1={real}")), BODY, NOW, 300),
+            Ok(NOW)
+        );
     }
 
     #[test]
