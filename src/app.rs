@@ -138,6 +138,7 @@ pub struct Soloist {
     view_writer: tokio::task::JoinHandle<()>,
     backup_schedule: Option<tokio::task::JoinHandle<()>>,
     supervisor: Option<tokio::task::JoinHandle<()>>,
+    idle_connections: tokio::task::JoinHandle<()>,
     database: Database,
 }
 
@@ -260,6 +261,7 @@ impl Soloist {
         let handle = server.handle();
         let server_task = tokio::spawn(server);
         let maintenance = tokio::spawn(maintain(pool.clone(), config.audit_retention_months));
+        let idle_connections = tokio::spawn(db::close_idle_connections_periodically(pool.clone()));
         let view_writer = tokio::spawn(views.clone().run(pool.clone()));
         let backup_schedule =
             (config.backup_interval_hours > 0 && backups.can_back_up()).then(|| {
@@ -283,6 +285,7 @@ impl Soloist {
             view_writer,
             backup_schedule,
             supervisor,
+            idle_connections,
             database,
         })
     }
@@ -319,6 +322,7 @@ impl Soloist {
             supervisor.await.ok();
         }
         self.maintenance.abort();
+        self.idle_connections.abort();
         self.view_writer.abort();
         if let Some(backup_schedule) = self.backup_schedule {
             backup_schedule.abort();

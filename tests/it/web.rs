@@ -176,3 +176,32 @@ async fn healthz_answers_503_quickly_when_the_database_is_unreachable() {
     assert_eq!(response.status(), 200, "recovers once the database is back");
     app.soloist.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn idle_database_connections_are_closed_and_the_next_request_opens_a_new_one() {
+    let app = spawn_app().await;
+    let pool = &app.soloist.pool;
+    let blog = || async {
+        app.http
+            .get(format!("{}/blog", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(blog().await, 200);
+    assert!(pool.status().size >= 1, "the page used a pooled connection");
+    // Recently used connections stay.
+    assert_eq!(
+        soloist::db::close_idle_connections(pool, soloist::db::CONNECTION_IDLE_LIMIT),
+        0
+    );
+    let open = pool.status().size;
+    assert_eq!(
+        soloist::db::close_idle_connections(pool, std::time::Duration::ZERO),
+        open
+    );
+    assert_eq!(pool.status().size, 0, "no backend is kept for an idle site");
+    assert_eq!(blog().await, 200, "the next request connects again");
+    assert!(pool.status().size >= 1);
+}
