@@ -338,28 +338,7 @@ fn create_account(dir: &Path, email: &str) {
 }
 
 async fn sign_in(base: &str, email: &str) -> reqwest::Client {
-    let browser = browser();
-    let page = browser
-        .get(format!("{base}/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page).unwrap();
-    let response = browser
-        .post(format!("{base}/sign-in"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "signing in {email}");
-    browser
+    crate::support::sign_in_at(base, email, PASSWORD).await
 }
 
 async fn get(browser: &reqwest::Client, url: String) -> (u16, String) {

@@ -92,27 +92,7 @@ struct Writer {
 
 async fn sign_in(port: u16, email: &str) -> Writer {
     let url = format!("http://127.0.0.1:{port}");
-    let http = browser();
-    let page = http
-        .get(format!("{url}/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page).unwrap();
-    let response = http
-        .post(format!("{url}/sign-in"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "signing in {email}");
+    let http = crate::support::sign_in_at(&url, email, PASSWORD).await;
     let page = http
         .get(format!("{url}/posts/new"))
         .send()

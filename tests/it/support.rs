@@ -546,3 +546,30 @@ pub async fn query_data_dir(data_dir: &Path, sql: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A fresh browser signed in as `email` on the Soloist at `base` (a real
+/// binary's address), through the sign-in form with its CSRF token.
+pub async fn sign_in_at(base: &str, email: &str, password: &str) -> reqwest::Client {
+    let browser = browser();
+    let page = browser
+        .get(format!("{base}/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page).unwrap();
+    let response = browser
+        .post(format!("{base}/sign-in"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "signing in {email}");
+    browser
+}
