@@ -171,6 +171,47 @@ mod tests {
     }
 
     #[test]
+    fn an_unpacked_template_gets_a_new_identity_in_pg_control_and_the_wal() {
+        assert!(
+            available(),
+            "this build has no template cluster: see the build script's warning"
+        );
+        let dir =
+            std::env::temp_dir().join(format!("soloist-template-test-{}", std::process::id()));
+        std::fs::remove_dir_all(&dir).ok();
+        unpack(&dir).unwrap();
+        assert!(dir.join("PG_VERSION").is_file());
+        assert!(dir.join("pg_tblspc").is_dir(), "empty directories are kept");
+        let control_path = dir.join("global/pg_control");
+        let before = std::fs::read(&control_path).unwrap();
+        let crc_at = crc_offset(&before).unwrap();
+
+        let id = give_identity(&dir).unwrap();
+        let after = std::fs::read(&control_path).unwrap();
+        assert_eq!(read_u64(&after, SYSTEM_ID_AT), Some(id));
+        assert_ne!(read_u64(&before, SYSTEM_ID_AT), Some(id));
+        assert_eq!(crc_offset(&after), Some(crc_at), "the CRC is valid again");
+        assert_eq!(before[8..crc_at], after[8..crc_at], "nothing else changed");
+        let mut segments = 0;
+        for entry in std::fs::read_dir(dir.join("pg_wal")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let bytes = std::fs::read(&path).unwrap();
+                assert_eq!(read_u64(&bytes, WAL_SYSTEM_ID_AT), Some(id));
+                segments += 1;
+            }
+        }
+        assert!(segments > 0);
+        // A second identity replaces the first; a damaged pg_control is refused.
+        assert_ne!(give_identity(&dir).unwrap(), id);
+        let mut damaged = std::fs::read(&control_path).unwrap();
+        damaged[40] ^= 0xFF;
+        std::fs::write(&control_path, &damaged).unwrap();
+        assert!(give_identity(&dir).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn the_crc_is_found_where_it_covers_what_precedes_it() {
         let mut control = vec![7_u8; 8192];
         for (index, byte) in control.iter_mut().enumerate().take(296) {

@@ -48,9 +48,33 @@ fn cross_site(request: &ServiceRequest, own_origin: &str) -> bool {
     }
 }
 
+/// The origin the request was sent to. Forwarding headers (`Forwarded`,
+/// `X-Forwarded-Host`, `X-Forwarded-Proto`) count only from a trusted
+/// reverse proxy; from anyone else it is the `Host` header on this
+/// connection.
 fn request_origin(request: &ServiceRequest) -> String {
-    let info = request.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    let trusted = request
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| {
+            request
+                .peer_addr()
+                .is_some_and(|peer| state.trusted_proxies.contains(peer.ip()))
+        });
+    if trusted {
+        let info = request.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let scheme = if request.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_else(|| request.app_config().host());
+    format!("{scheme}://{host}")
 }
 
 /// The middleware: issues the anonymous CSRF cookie and refuses cross-site

@@ -765,6 +765,23 @@ async fn every_post_route_refuses_a_missing_wrong_or_cross_site_csrf_token() {
             StatusCode::FORBIDDEN,
             "{route} with a foreign Origin"
         );
+        // Forwarding headers from a peer that is not a trusted proxy do not
+        // make a foreign Origin look like this site's own.
+        let forged = browser
+            .post(&url)
+            .header("Origin", "https://evil.example")
+            .header("X-Forwarded-Host", "evil.example")
+            .header("X-Forwarded-Proto", "https")
+            .header("Forwarded", "host=evil.example;proto=https")
+            .form(&[("csrf_token", good.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            forged.status(),
+            StatusCode::FORBIDDEN,
+            "{route} with a foreign Origin and forged forwarding headers"
+        );
     }
     // Still signed in: none of those requests did anything.
     assert_eq!(

@@ -607,3 +607,33 @@ fn json_log_lines_of_a_request_carry_its_request_id() {
     assert_eq!(line["fields"]["route"], "/blog/{slug}");
     running.signal_and_wait(nix::sys::signal::Signal::SIGTERM);
 }
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_origin_forms_are_checked_against_and_others_cannot() {
+    // Direct requests come from 127.0.0.1; only when it is a trusted proxy
+    // may X-Forwarded-Host/-Proto say which origin the visitor used.
+    for (trusted, expected) in [(true, 303), (false, 403)] {
+        let app = spawn_app_with(Overrides {
+            trusted_proxies: trusted.then(|| vec!["127.0.0.1/32".to_owned()]),
+            ..Overrides::default()
+        })
+        .await;
+        account(&app, "origin@example.com").await;
+        let browser = app.new_browser();
+        let token = app.csrf(&browser, "/sign-in").await;
+        let response = browser
+            .post(format!("{}/sign-in", app.url))
+            .header("Origin", "https://proxy.example")
+            .header("X-Forwarded-Host", "proxy.example")
+            .header("X-Forwarded-Proto", "https")
+            .form(&[
+                ("email", "origin@example.com"),
+                ("password", PASSWORD),
+                ("csrf_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "trusted proxy: {trusted}");
+    }
+}
