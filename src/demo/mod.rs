@@ -132,6 +132,10 @@ impl DemoReport {
     }
 }
 
+/// The advisory lock a demo seed holds for its transaction (an arbitrary,
+/// fixed key).
+const SEED_LOCK: i64 = 0x536f_6c6f_5365_6564;
+
 /// Seeds the demo data set, creating only what is missing.
 pub async fn seed(
     pool: &Pool,
@@ -164,6 +168,11 @@ pub async fn seed(
 
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
+    // Seeds running at once take turns: each later one finds the earlier
+    // one's rows by their natural keys instead of colliding on them.
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&SEED_LOCK])
+        .await?;
     let now = OffsetDateTime::now_utc();
     let seeder = Seeder {
         client: &transaction,

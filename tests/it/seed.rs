@@ -213,6 +213,31 @@ async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
 }
 
 #[tokio::test]
+async fn three_demo_seeds_at_once_all_succeed_and_create_each_row_once() {
+    let app = spawn_app().await;
+    let outputs: Vec<Output> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| run_seed(&app, &[], None)))
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    let outputs: Vec<String> = outputs.iter().map(stdout).collect();
+    for (kind, rows) in [("plans", 3), ("users", 8), ("categories", 4), ("posts", 9)] {
+        let created: u32 = outputs.iter().map(|output| tally(output, kind).0).sum();
+        assert_eq!(created, rows, "{kind} created once in all: {outputs:?}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM users").await, 8);
+    assert_eq!(
+        outputs
+            .iter()
+            .filter(|output| output.contains("Password:"))
+            .count(),
+        1,
+        "one run made the admin and showed its password"
+    );
+}
+
+#[tokio::test]
 async fn demo_seed_takes_the_admin_email_and_password_on_stdin() {
     let app = spawn_app().await;
     let output = stdout(&run_seed(
