@@ -238,16 +238,27 @@ fn make_template(archive: &Path, stage: &Path, template: &Path) -> BuildResult<(
             return Err("chown of the staging dir failed".into());
         }
     }
-    let run = |command: &mut Command| -> BuildResult<String> {
+    // Runs a bundle program as the cluster's owner, with `input` on its
+    // stdin; single-user mode reports SQL errors in its output only.
+    let run = |command: &mut Command, input: &str| -> BuildResult<()> {
         if root {
             command.uid(65534).gid(65534);
         }
-        command
+        let mut child = command
             .env("LC_ALL", "C")
             .env("TZ", "UTC")
             .env_remove("LANG")
-            .current_dir(stage);
-        let output = command.output()?;
+            .current_dir(stage)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .ok_or("no stdin")?
+            .write_all(input.as_bytes())?;
+        let output = child.wait_with_output()?;
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
@@ -256,48 +267,28 @@ fn make_template(archive: &Path, stage: &Path, template: &Path) -> BuildResult<(
         if !output.status.success() || text.contains("ERROR") || text.contains("FATAL") {
             return Err(format!("{command:?} failed: {text}").into());
         }
-        Ok(text)
+        Ok(())
     };
     // The same options as `initdb()` in src/postgres/mod.rs (major >= 17).
-    run(Command::new(bin.join("initdb"))
-        .arg("--pgdata")
-        .arg(&data)
-        .args(["--username", TEMPLATE_SUPERUSER])
-        .arg(format!("--pwfile={}", pwfile.display()))
-        .args(["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"])
-        .args(["--encoding=UTF8", "--locale=C", "--no-instructions"])
-        .args(["--locale-provider=builtin", "--builtin-locale=C.UTF-8"])
-        .arg("--no-sync"))?;
-    let mut single = Command::new(bin.join("postgres"));
-    single
-        .args(["--single", "-F", "-D"])
-        .arg(&data)
-        .arg("template1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    if root {
-        single.uid(65534).gid(65534);
-    }
-    let mut child = single
-        .env("LC_ALL", "C")
-        .env("TZ", "UTC")
-        .current_dir(stage)
-        .spawn()?;
-    child
-        .stdin
-        .take()
-        .ok_or("no stdin")?
-        .write_all(format!("CREATE DATABASE {TEMPLATE_DATABASE}\n").as_bytes())?;
-    let output = child.wait_with_output()?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if !output.status.success() || text.contains("ERROR") || text.contains("FATAL") {
-        return Err(format!("creating the {TEMPLATE_DATABASE} database failed: {text}").into());
-    }
+    run(
+        Command::new(bin.join("initdb"))
+            .arg("--pgdata")
+            .arg(&data)
+            .args(["--username", TEMPLATE_SUPERUSER])
+            .arg(format!("--pwfile={}", pwfile.display()))
+            .args(["--auth-local=scram-sha-256", "--auth-host=scram-sha-256"])
+            .args(["--encoding=UTF8", "--locale=C", "--no-instructions"])
+            .args(["--locale-provider=builtin", "--builtin-locale=C.UTF-8"])
+            .arg("--no-sync"),
+        "",
+    )?;
+    run(
+        Command::new(bin.join("postgres"))
+            .args(["--single", "-F", "-D"])
+            .arg(&data)
+            .arg("template1"),
+        &format!("CREATE DATABASE {TEMPLATE_DATABASE}\n"),
+    )?;
     if data.join("postmaster.pid").exists() {
         return Err("the template cluster was not shut down".into());
     }
