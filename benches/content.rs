@@ -405,7 +405,24 @@ async fn main() {
         .collect();
     drop(client);
 
-    let pool = web::Data::new(soloist.pool.clone());
+    // The minimal page's pool is deadpool-postgres as it comes, of the same
+    // size: its connections live on the worker that opened them.
+    let plain = deadpool_postgres::Manager::from_config(
+        soloist
+            .embedded()
+            .unwrap()
+            .connect_config(soloist::postgres::DATABASE_NAME),
+        tokio_postgres::NoTls,
+        deadpool_postgres::ManagerConfig {
+            recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+        },
+    );
+    let pool = web::Data::new(
+        Pool::builder(plain)
+            .max_size(config.pool_size)
+            .build()
+            .unwrap(),
+    );
     let reference = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())

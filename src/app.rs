@@ -138,9 +138,16 @@ pub struct Soloist {
     view_writer: tokio::task::JoinHandle<()>,
     backup_schedule: Option<tokio::task::JoinHandle<()>>,
     supervisor: Option<tokio::task::JoinHandle<()>>,
+    /// Mail and backups that requests started.
+    background: crate::background::Background,
     idle_connections: tokio::task::JoinHandle<()>,
     database: Database,
 }
+
+/// How long the stop waits for mail and backups that requests started,
+/// after the requests themselves (up to 30 s): together they stay under
+/// the systemd unit's `TimeoutStopSec=45`.
+const BACKGROUND_LIMIT: Duration = Duration::from_secs(10);
 
 impl Soloist {
     /// Binds the HTTP address, opens the database, migrates it and serves.
@@ -254,6 +261,7 @@ impl Soloist {
             },
         ));
         let views = state.views.clone();
+        let background = state.background.clone();
         let server = match web::server(listener, state, config.workers) {
             Ok(server) => server,
             Err(error) => return Err((error.into(), database)),
@@ -286,6 +294,7 @@ impl Soloist {
             backup_schedule,
             supervisor,
             idle_connections,
+            background,
             database,
         })
     }
@@ -312,10 +321,19 @@ impl Soloist {
         }
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, then
+    /// Stops accepting connections, lets in-flight requests finish (up to
+    /// 30 s) and the mail and backups they started (up to 10 s more), then
     /// stops PostgreSQL.
     pub async fn stop(self) -> Result<(), StartError> {
         self.server.stop(true).await;
+        // Mail asked for by the last requests is sent before the exit.
+        let stopped = self.background.finish(BACKGROUND_LIMIT).await;
+        if stopped > 0 {
+            tracing::warn!(
+                tasks = stopped,
+                "background work (mail, a backup) stopped unfinished at the stop"
+            );
+        }
         if let Some(supervisor) = self.supervisor {
             supervisor.abort();
             // The task holds the server; it must be gone before the stop.

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod background;
 pub mod backup;
 pub mod billing;
 pub mod cli;

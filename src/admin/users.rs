@@ -460,9 +460,7 @@ pub async fn resend_verification(
         Some(serde_json::json!({ "type": "email_verification", "for_user": id, "by": "admin" }));
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
-    state
-        .mailer
-        .send_later(verification_mail(&state, &user.email, &link));
+    state.send_mail_later(verification_mail(&state, &user.email, &link));
     Ok(see_other(&format!(
         "/admin/users/{id}?notice=verification-resent"
     )))

@@ -161,7 +161,7 @@ pub async fn back_up_now(
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
     drop(client);
-    tokio::spawn(async move {
+    state.background.spawn(async move {
         let started = std::time::Instant::now();
         match claim.run(&name).await {
             Ok(file) => tracing::info!(

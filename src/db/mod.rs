@@ -101,9 +101,11 @@ pub fn pool_with_timeout(
     size: usize,
     wait: Duration,
 ) -> Result<Pool, DbError> {
-    let manager = Manager::from_config(
+    let manager = Manager::from_connect(
         config,
-        NoTls,
+        ConnectOnRuntime {
+            runtime: tokio::runtime::Handle::try_current().ok(),
+        },
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -115,6 +117,68 @@ pub fn pool_with_timeout(
         .create_timeout(Some(Duration::from_secs(5)))
         .recycle_timeout(Some(Duration::from_secs(5)))
         .build()?)
+}
+
+/// Opens the pool's connections on the runtime that built the pool.
+///
+/// A connection's socket and the task that drives it belong to the runtime
+/// they were made on. Each HTTP worker has a runtime of its own, and at a
+/// graceful stop each one ends as soon as its own requests are done; a
+/// connection a worker had opened would die with it, under a request that
+/// another worker is still answering. So connections are made, and driven,
+/// on the main runtime, which outlives every worker.
+struct ConnectOnRuntime {
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+type Connected = (tokio_postgres::Client, tokio::task::JoinHandle<()>);
+
+impl deadpool_postgres::Connect for ConnectOnRuntime {
+    fn connect(
+        &self,
+        pg_config: &tokio_postgres::Config,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Connected, tokio_postgres::Error>> + Send + '_>,
+    > {
+        let pg_config = pg_config.clone();
+        Box::pin(async move {
+            if let Some(runtime) = &self.runtime {
+                let (sender, receiver) = tokio::sync::oneshot::channel();
+                let config = pg_config.clone();
+                let task = runtime.spawn(async move {
+                    match config.connect(NoTls).await {
+                        Ok((client, connection)) => {
+                            // Nobody waits any more (the pool timed out):
+                            // dropping the connection closes it.
+                            if sender.send(Ok(client)).is_ok() {
+                                drive(connection).await;
+                            }
+                        }
+                        Err(error) => {
+                            sender.send(Err(error)).ok();
+                        }
+                    }
+                });
+                if let Ok(connected) = receiver.await {
+                    return connected.map(|client| (client, task));
+                }
+                // The main runtime is shutting down: connect right here.
+            }
+            let (client, connection) = pg_config.connect(NoTls).await?;
+            Ok((client, tokio::spawn(drive(connection))))
+        })
+    }
+}
+
+async fn drive(
+    connection: tokio_postgres::Connection<
+        tokio_postgres::Socket,
+        tokio_postgres::tls::NoTlsStream,
+    >,
+) {
+    if let Err(error) = connection.await {
+        tracing::warn!(%error, "database connection failed");
+    }
 }
 
 /// How long a pooled connection may sit unused before it is closed: a busy

@@ -117,17 +117,6 @@ impl Mailer {
             }
         }
     }
-
-    /// Sends in the background, after the response: the time a request
-    /// takes must not reveal whether a mail was sent (account enumeration).
-    pub fn send_later(&self, mail: Mail) {
-        let mailer = self.clone();
-        tokio::spawn(async move {
-            if let Err(error) = mailer.send(&mail).await {
-                tracing::error!(%error, to = %mail.to, subject = %mail.subject, "mail not sent");
-            }
-        });
-    }
 }
 
 /// A stored outbox message.

@@ -90,6 +90,8 @@ pub struct AppState {
     pub monitoring: std::sync::Arc<crate::monitoring::Monitoring>,
     /// Where backups go, how to make one, and how the last went.
     pub backups: crate::backup::Backups,
+    /// Work requests start and do not wait for; the stop waits for it.
+    pub background: crate::background::Background,
 }
 
 impl AppState {
@@ -132,7 +134,20 @@ impl AppState {
             trusted_proxies: client_ip::TrustedProxies::default(),
             monitoring: std::sync::Arc::default(),
             backups: crate::backup::Backups::default(),
+            background: crate::background::Background::current(),
         }
+    }
+
+    /// Sends `mail` in the background, after the response: the time a
+    /// request takes must not reveal whether a mail was sent (account
+    /// enumeration).
+    pub fn send_mail_later(&self, mail: crate::mail::Mail) {
+        let mailer = self.mailer.clone();
+        self.background.spawn(async move {
+            if let Err(error) = mailer.send(&mail).await {
+                tracing::error!(%error, to = %mail.to, subject = %mail.subject, "mail not sent");
+            }
+        });
     }
 }
 

@@ -1252,16 +1252,24 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
         ],
     )
     .await;
-    let token_mail: String = app
-        .sql()
-        .await
-        .query_one(
-            "SELECT body FROM mail_outbox WHERE to_address = 'user@example.com'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    // The mail is written after the answer: wait for it.
+    let sql = app.sql().await;
+    let mut token_mail = None;
+    for _ in 0..100 {
+        token_mail = sql
+            .query_opt(
+                "SELECT body FROM mail_outbox WHERE to_address = 'user@example.com'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .map(|row| row.get::<_, String>(0));
+        if token_mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token_mail = token_mail.expect("the sign-up mail is in the outbox");
     let token = token_mail
         .split("token=")
         .nth(1)

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::smtp::SmtpSink;
 use crate::support::{
-    browser, command, csrf_in, free_port, http_status, processes_in, query_data_dir, scratch_dir,
-    serve,
+    Running, browser, command, connect_data_dir, csrf_in, free_port, http_status, processes_in,
+    query_data_dir, scratch_dir, serve, spawn, wait_healthy,
 };
 
 const PASSWORD: &str = "a long fault-test passphrase";
@@ -870,7 +871,8 @@ async fn sigterm_under_load_lets_every_in_flight_request_finish_then_exits_0_wit
         assert_eq!(
             (*status, *cookie),
             (303, true),
-            "an in-flight sign-in finished with its session"
+            "an in-flight sign-in finished with its session; errors logged: {}",
+            errors_in(&output)
         );
         after_signal += usize::from(*finished > signalled);
     }
@@ -917,4 +919,181 @@ async fn sigterm_under_load_lets_every_in_flight_request_finish_then_exits_0_wit
     let running = serve(&dir, port);
     assert_acknowledged_writes_are_whole(&dir, &acknowledged(&writes)).await;
     running.signal_and_wait(Signal::SIGTERM);
+}
+
+/// The lines of a Soloist's output that report errors.
+fn errors_in(output: &str) -> String {
+    output
+        .lines()
+        .filter(|line| line.contains("ERROR") || line.contains("\"level\":\"error\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `soloist serve` on `dir` with extra arguments, once /healthz answers.
+fn serve_with(dir: &Path, port: u16, extra: &[&str]) -> Running {
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "serve",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--listen",
+        &listen,
+    ];
+    args.extend_from_slice(extra);
+    let running = spawn(command(&args));
+    wait_healthy(&running, port);
+    running
+}
+
+/// Each HTTP worker stops as soon as its own requests are done, while
+/// another may still be answering one with a pooled database connection
+/// that the first worker opened: the connection must outlive that worker.
+#[tokio::test]
+async fn a_request_still_running_on_one_worker_keeps_its_database_connection_when_another_worker_stops_first()
+ {
+    let dir = scratch_dir();
+    let port = free_port();
+    // Two workers and one pooled connection, which both workers use.
+    let running = serve_with(&dir, port, &["--workers", "2", "--pool-size", "1"]);
+    create_account(&dir, "shift@faults.test");
+    let url = format!("http://127.0.0.1:{port}");
+    // The pooled connection is opened again by the next request's worker.
+    query_data_dir(
+        &dir,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = 'soloist' AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap()
+    };
+    // One TCP connection, so one worker: the sign-in form, and the home
+    // page, whose query opens the pooled connection on that worker.
+    let first = client();
+    let page = first
+        .get(format!("{url}/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page).unwrap();
+    assert_eq!(
+        first.get(format!("{url}/")).send().await.unwrap().status(),
+        200
+    );
+    drop(first);
+    // The next connection goes to the other worker (they take turns). Its
+    // sign-in takes the pooled connection and waits on a lock the test holds.
+    let locker = connect_data_dir(&dir).await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE rate_limits IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let second = client();
+    let sign_in = tokio::spawn(async move {
+        let response = second
+            .post(format!("{url}/sign-in"))
+            .form(&[
+                ("email", "shift@faults.test"),
+                ("password", PASSWORD),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .map_err(|error| format!("{error:?}"))?;
+        let status = response.status().as_u16();
+        let cookie = response.headers().contains_key("set-cookie");
+        response
+            .bytes()
+            .await
+            .map_err(|error| format!("body: {error:?}"))?;
+        Ok::<_, String>((status, cookie))
+    });
+    let waiting = "SELECT count(*) FROM pg_stat_activity \
+                   WHERE datname = 'soloist' AND wait_event_type = 'Lock'";
+    let begun = Instant::now();
+    while query_data_dir(&dir, waiting).await != ["1"] {
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "the sign-in did not reach the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    kill(Pid::from_raw(running.child.id() as i32), Signal::SIGTERM).unwrap();
+    // The idle worker stops at once; the other waits for its sign-in.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    locker.batch_execute("COMMIT").await.unwrap();
+    let answer = sign_in.await.unwrap();
+    let (status, output) =
+        tokio::task::spawn_blocking(move || running.signal_and_wait(Signal::SIGTERM))
+            .await
+            .unwrap();
+    assert_eq!(
+        answer,
+        Ok((303, true)),
+        "the sign-in finished with its session; errors logged: {}",
+        errors_in(&output)
+    );
+    assert_eq!(status.code(), Some(0), "{output}");
+}
+
+/// A mail asked for just before SIGTERM is still sent: the stop waits for
+/// mail on its way (a password reset asked for during a restart arrives).
+#[tokio::test]
+async fn a_reset_mail_asked_for_just_before_sigterm_is_sent_before_soloist_exits() {
+    let sink = SmtpSink::start_greeting_after(Duration::from_millis(1500)).await;
+    let dir = scratch_dir();
+    let port = free_port();
+    let running = serve_with(&dir, port, &["--smtp-url", &sink.url]);
+    create_account(&dir, "late@faults.test");
+    let url = format!("http://127.0.0.1:{port}");
+    let http = browser();
+    let page = http
+        .get(format!("{url}/reset-password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_in(&page).unwrap();
+    let response = http
+        .post(format!("{url}/reset-password"))
+        .form(&[("email", "late@faults.test"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        sink.count_to("late@faults.test"),
+        0,
+        "the mail is on its way"
+    );
+    let (status, output) =
+        tokio::task::spawn_blocking(move || running.signal_and_wait(Signal::SIGTERM))
+            .await
+            .unwrap();
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert_eq!(
+        sink.count_to("late@faults.test"),
+        1,
+        "the reset mail was sent before the exit; errors logged: {}",
+        errors_in(&output)
+    );
+    assert!(
+        sink.wait_for("late@faults.test", 1)
+            .await
+            .link()
+            .contains("/reset-password/confirm?token="),
+        "it is the reset link"
+    );
 }

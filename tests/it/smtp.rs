@@ -80,6 +80,12 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> Self {
+        Self::start_greeting_after(Duration::ZERO).await
+    }
+
+    /// A server that waits `delay` before it greets each connection, so a
+    /// message is still being sent for at least that long.
+    pub async fn start_greeting_after(delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
@@ -91,6 +97,7 @@ impl SmtpSink {
                     let (read, mut write) = stream.into_split();
                     let mut lines = BufReader::new(read).lines();
                     let mut to = Vec::new();
+                    tokio::time::sleep(delay).await;
                     write.write_all(b"220 sink.test ESMTP\r\n").await.ok();
                     while let Ok(Some(line)) = lines.next_line().await {
                         let upper = line.to_ascii_uppercase();

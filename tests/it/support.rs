@@ -524,16 +524,22 @@ pub fn uid_of(pid: i32) -> u32 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// Runs one SQL statement on the data dir's embedded database through the
-/// URL `soloist db url` prints, returning the first column of each row.
-pub async fn query_data_dir(data_dir: &Path, sql: &str) -> Vec<String> {
+/// A superuser connection to the data dir's embedded `soloist` database
+/// (the server must be running).
+pub async fn connect_data_dir(data_dir: &Path) -> tokio_postgres::Client {
     let root = std::fs::canonicalize(data_dir).unwrap();
     let data_dir = DataDir { root };
     let credentials = Credentials::load(&data_dir).unwrap().unwrap();
-    let client = soloist::db::connect(&credentials.connect_config(&data_dir, "soloist"))
+    soloist::db::connect(&credentials.connect_config(&data_dir, "soloist"))
         .await
-        .unwrap();
-    client
+        .unwrap()
+}
+
+/// Runs one SQL statement on the data dir's embedded database through the
+/// URL `soloist db url` prints, returning the first column of each row.
+pub async fn query_data_dir(data_dir: &Path, sql: &str) -> Vec<String> {
+    connect_data_dir(data_dir)
+        .await
         .simple_query(sql)
         .await
         .unwrap()

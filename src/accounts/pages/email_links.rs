@@ -164,7 +164,7 @@ pub async fn verify(
                 .entry("UPDATE", "users", Some(user_id.0), changes),
             )
             .await?;
-            state.mailer.send_later(Mail {
+            state.send_mail_later(Mail {
                 to: old,
                 subject: format!("Your {} email address was changed", state.site_name),
                 body: format!(
@@ -224,7 +224,7 @@ pub async fn resend_verification(
         None,
     )
     .await?;
-    state.mailer.send_later(super::verification_mail(
+    state.send_mail_later(super::verification_mail(
         &state,
         &signed_in.user.email,
         &link,
@@ -285,7 +285,7 @@ async fn mail_link_if_known(
         .filter(|user| user.is_active);
     if let Some(user) = user {
         let link = issue_link(&client, state, &user.email, kind, None).await?;
-        state.mailer.send_later(compose(state, &user, &link));
+        state.send_mail_later(compose(state, &user, &link));
     }
     Ok(())
 }
@@ -449,7 +449,7 @@ pub async fn reset(
         Some(serde_json::json!({ "via": "password reset", "sessions_ended": ended.len() }));
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
-    state.mailer.send_later(Mail {
+    state.send_mail_later(Mail {
         to: user.email.clone(),
         subject: format!("Your {} password was changed", state.site_name),
         body: format!(

@@ -459,9 +459,7 @@ pub async fn change_email(
         Some(signed_in.user.id),
     )
     .await?;
-    state
-        .mailer
-        .send_later(super::verification_mail(&state, &email, &link));
+    state.send_mail_later(super::verification_mail(&state, &email, &link));
     Ok(see_other("/account/profile?notice=email-change-sent"))
 }
 

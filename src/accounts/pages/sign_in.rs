@@ -188,7 +188,7 @@ pub async fn sign_up(
         },
     };
     transaction.commit().await?;
-    state.mailer.send_later(mail);
+    state.send_mail_later(mail);
     Ok(super::email_links::check_email_page(
         &visitor,
         "Check your email",
