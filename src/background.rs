@@ -1,10 +1,14 @@
-//! Work a request starts and does not wait for (mail sent after the
-//! response, a backup asked for on the admin page).
+//! The main runtime, for what outlives one HTTP worker: work a request
+//! starts and does not wait for (mail sent after the response, a backup
+//! asked for on the admin page), and the connections that all workers share
+//! (to the database, to Stripe and the OAuth providers).
 //!
-//! It runs on the main runtime, not on the HTTP worker that asked for it:
-//! at a graceful stop each worker's runtime ends as soon as its own
-//! requests are answered, and would drop such work half done. The stop
-//! waits for it instead ([`Background::finish`]), for a bounded time.
+//! Each HTTP worker has a runtime of its own, and at a graceful stop each
+//! one ends as soon as its own requests are answered: a task or connection
+//! made on it would die with it, half done, under a request another worker
+//! is still answering. The main runtime lives until the stop is complete,
+//! and the stop waits for the work started on it ([`Background::finish`]),
+//! for a bounded time.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -40,6 +44,19 @@ impl Background {
             None => {
                 tasks.spawn(work);
             }
+        }
+    }
+
+    /// Runs `work` on the main runtime and waits for its result; the work
+    /// goes on even if the request waiting for it is dropped. `None` when
+    /// the main runtime is shutting down.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+    ) -> Option<T> {
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(work).await.ok(),
+            None => Some(work.await),
         }
     }
 
@@ -93,5 +110,25 @@ mod tests {
         assert_eq!(background.finish(Duration::from_millis(50)).await, 1);
         assert_eq!(background.running(), 0);
         assert_eq!(done.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn run_does_its_work_on_the_main_runtime_from_another_one() {
+        let main = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("main-runtime")
+            .enable_all()
+            .build()
+            .unwrap();
+        let background = main.block_on(async { Background::current() });
+        let worker = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let ran_on = worker
+            .block_on(background.run(async { std::thread::current().name().map(str::to_owned) }));
+        assert_eq!(ran_on, Some(Some("main-runtime".to_owned())));
+        drop(worker);
+        main.shutdown_background();
     }
 }

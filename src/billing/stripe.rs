@@ -202,6 +202,7 @@ pub enum StripeError {
 #[derive(Clone, Debug)]
 pub struct StripeClient {
     http: reqwest::Client,
+    runtime: crate::background::Background,
     secret_key: String,
     api_url: String,
 }
@@ -218,22 +219,28 @@ impl StripeClient {
             .build()?;
         Ok(Some(Self {
             http,
+            runtime: crate::background::Background::current(),
             secret_key,
             api_url: config.api_url.clone(),
         }))
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, StripeError> {
-        let response = request
+        let request = request
             .bearer_auth(&self.secret_key)
-            .header("Stripe-Version", "2024-06-20")
-            .send()
+            .header("Stripe-Version", "2024-06-20");
+        // The client's pooled connections are shared by every HTTP worker.
+        let exchange = async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let body: Value = response.json().await?;
+            Ok::<_, reqwest::Error>((status, body))
+        };
+        let (status, body) = self
+            .runtime
+            .run(exchange)
             .await
-            .map_err(|error| StripeError::Unreachable(error.to_string()))?;
-        let status = response.status();
-        let body: Value = response
-            .json()
-            .await
+            .ok_or_else(|| StripeError::Unreachable("Soloist is stopping".to_owned()))?
             .map_err(|error| StripeError::Unreachable(error.to_string()))?;
         if status.is_success() {
             Ok(body)

@@ -85,7 +85,7 @@ async fn audit_actions(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_mails_a_link_that_verifies_the_address_and_signs_in() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -162,7 +162,7 @@ async fn sign_up_mails_a_link_that_verifies_the_address_and_signs_in() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_are_hashed_with_argon2id_and_weak_ones_are_refused() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -264,7 +264,7 @@ fn normalised(body: &str) -> String {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails() {
     let (app, sink) = app_with_mail().await;
     sign_up(&app, &sink, &app.new_browser(), "known@example.com").await;
@@ -363,7 +363,7 @@ async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_issues_a_new_session_token_and_sign_out_ends_it() {
     let (app, sink) = app_with_mail().await;
     sign_up(&app, &sink, &app.new_browser(), "fix@example.com").await;
@@ -477,7 +477,7 @@ async fn sign_in_issues_a_new_session_token_and_sign_out_ends_it() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_sets_a_new_password_ends_every_session_and_sends_a_notice() {
     let (app, sink) = app_with_mail().await;
     let first = app.new_browser();
@@ -552,7 +552,7 @@ async fn reset_sets_a_new_password_ends_every_session_and_sends_a_notice() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn magic_links_sign_in_once_and_tokens_refuse_replay_expiry_and_the_wrong_purpose() {
     let (app, sink) = app_with_mail().await;
     sign_up(&app, &sink, &app.new_browser(), "magic@example.com").await;
@@ -660,7 +660,7 @@ async fn magic_links_sign_in_once_and_tokens_refuse_replay_expiry_and_the_wrong_
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_redemptions_of_one_token_sign_in_exactly_once() {
     let (app, sink) = app_with_mail().await;
     sign_up(&app, &sink, &app.new_browser(), "race@example.com").await;
@@ -711,7 +711,7 @@ async fn twenty_concurrent_redemptions_of_one_token_sign_in_exactly_once() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_post_route_refuses_a_missing_wrong_or_cross_site_csrf_token() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -796,7 +796,7 @@ async fn every_post_route_refuses_a_missing_wrong_or_cross_site_csrf_token() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_redirects_only_to_paths_on_this_site() {
     let (app, sink) = app_with_mail().await;
     sign_up(&app, &sink, &app.new_browser(), "next@example.com").await;
@@ -832,7 +832,7 @@ async fn next_redirects_only_to_paths_on_this_site() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_listed_and_ended_by_their_owner_only() {
     let (app, sink) = app_with_mail().await;
     let alice = app.new_browser();
@@ -927,7 +927,7 @@ async fn sessions_are_listed_and_ended_by_their_owner_only() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -997,7 +997,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deactivated_user_cannot_sign_in_and_loses_every_session() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -1041,7 +1041,7 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_every_session() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_profile_saves_and_its_theme_applies_to_every_page() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -1147,7 +1147,7 @@ async fn the_profile_saves_and_its_theme_applies_to_every_page() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_email_needs_the_password_and_a_confirmed_link() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -1218,7 +1218,7 @@ async fn changing_the_email_needs_the_password_and_a_confirmed_link() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_once() {
     let app = spawn_app_with(Overrides::default()).await;
     let anonymous = app.new_browser();
@@ -1344,7 +1344,7 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_is_rate_limited_per_address_before_any_hashing() {
     let (app, _sink) = app_with_mail().await;
     let browser = app.new_browser();
@@ -1396,7 +1396,7 @@ async fn sign_in_is_rate_limited_per_address_before_any_hashing() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn times_are_shown_in_the_users_time_zone() {
     let (app, sink) = app_with_mail().await;
     let browser = app.new_browser();

@@ -33,7 +33,7 @@ async fn written_since(app: &TestApp, before: i64) -> Vec<(String, String)> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_reach_any_admin_route() {
     let app = spawn_app().await;
     let user = app.signed_in_as("user@example.com", "User", false).await;
@@ -102,7 +102,7 @@ async fn only_admins_reach_any_admin_route() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_role_soloist_connects_as_cannot_alter_the_trail() {
     let app = spawn_app().await;
     app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -156,7 +156,7 @@ async fn the_role_soloist_connects_as_cannot_alter_the_trail() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_drops_whole_old_months_and_keeps_the_rest() {
     let app = spawn_app().await;
     let client = app.soloist.pool.get().await.unwrap();
@@ -190,7 +190,7 @@ async fn retention_drops_whole_old_months_and_keeps_the_rest() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_change_writes_one_correct_row_and_a_refused_change_writes_none() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -386,7 +386,7 @@ fn csv_rows(csv: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_combine_pages_are_stable_and_the_csv_is_the_filtered_set() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -482,7 +482,7 @@ async fn filters_combine_pages_are_stable_and_the_csv_is_the_filtered_set() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_line_breaks_escapes_and_html_show_as_text_everywhere() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -534,7 +534,7 @@ async fn injected_line_breaks_escapes_and_html_show_as_text_everywhere() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_find_users_see_their_activity_and_resend_verification() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;

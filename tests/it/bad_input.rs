@@ -3,7 +3,7 @@
 
 use crate::support::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_refuses_addresses_mail_cannot_be_sent_to_and_keeps_unicode_ones() {
     let app = spawn_app().await;
     for email in ["a.@example.com", "a@@example.com", ".a@example.com"] {
@@ -60,7 +60,7 @@ async fn sign_up_refuses_addresses_mail_cannot_be_sent_to_and_keeps_unicode_ones
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_line_break_of_a_saved_post_is_stored_as_a_newline() {
     let app = spawn_app().await;
     let browser = app

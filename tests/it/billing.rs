@@ -91,7 +91,7 @@ async fn subscriber(
     (browser, user)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_signatures_are_checked_on_the_raw_body_before_anything_happens() {
     let (app, stripe) = app_with_stripe().await;
     plans(&app).await;
@@ -169,7 +169,7 @@ async fn webhook_signatures_are_checked_on_the_raw_body_before_anything_happens(
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_event_twice_and_ten_times_at_once_has_exactly_one_effect() {
     let (app, stripe) = app_with_stripe().await;
     plans(&app).await;
@@ -229,7 +229,7 @@ fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
     all
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_order_of_a_subscriptions_lifecycle_events_ends_in_stripes_final_state() {
     let (app, stripe) = app_with_stripe().await;
     plans(&app).await;
@@ -361,7 +361,7 @@ async fn every_order_of_a_subscriptions_lifecycle_events_ends_in_stripes_final_s
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_opens_one_session_per_user_and_completion_activates_the_plan() {
     let (app, stripe) = app_with_stripe().await;
     let (pro, team) = plans(&app).await;
@@ -469,7 +469,7 @@ async fn checkout_opens_one_session_per_user_and_completion_activates_the_plan()
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_resume_change_plan_and_portal_go_through_stripe_with_audit_rows() {
     let (app, stripe) = app_with_stripe().await;
     let (_, team) = plans(&app).await;
@@ -563,7 +563,7 @@ async fn cancel_resume_change_plan_and_portal_go_through_stripe_with_audit_rows(
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoices_paid_failed_and_refunded_show_in_the_payment_history() {
     let (app, stripe) = app_with_stripe().await;
     plans(&app).await;
@@ -631,7 +631,7 @@ async fn invoices_paid_failed_and_refunded_show_in_the_payment_history() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_stripe_the_pages_say_so_and_admins_manage_plans_and_grant_them() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -840,7 +840,7 @@ async fn without_stripe_the_pages_say_so_and_admins_manage_plans_and_grant_them(
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_billing_post_route_refuses_a_missing_token() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -870,7 +870,7 @@ fn serve_with_webhooks(dir: &std::path::Path, port: u16) -> crate::support::Runn
     running
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_commit_and_answer_then_redelivery_has_exactly_one_effect() {
     use nix::sys::signal::Signal;
     let dir = crate::support::scratch_dir();
@@ -941,7 +941,7 @@ async fn a_crash_between_commit_and_answer_then_redelivery_has_exactly_one_effec
     assert_eq!(status.code(), Some(0));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_database_down_the_webhook_answers_503_so_stripe_retries() {
     let (app, stripe) = app_with_stripe().await;
     plans(&app).await;
@@ -984,7 +984,7 @@ async fn with_the_database_down_the_webhook_answers_503_so_stripe_retries() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pages_let_a_browser_follow_checkout_and_the_portal_to_stripe_and_nowhere_else() {
     let (app, stripe) = app_with_stripe().await;
     let (pro, _) = plans(&app).await;

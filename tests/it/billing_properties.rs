@@ -327,7 +327,7 @@ fn seed() -> u64 {
         })
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_lifecycles_in_random_orders_always_show_the_newest_events_state() {
     let seed = seed();
     eprintln!("SOLOIST_PROPERTY_SEED={seed}");

@@ -69,7 +69,7 @@ async fn usage(app: &TestApp, slug: &str) -> i32 {
         .get(0)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row_each() {
     let app = spawn_app().await;
     let alice = app
@@ -269,7 +269,7 @@ async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_editor_input_gets_a_message_next_to_the_field_never_a_500() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
@@ -378,7 +378,7 @@ fn assert_no_injected_markup(path: &str, body: &str) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xss_payloads_in_title_content_tags_and_category_names_never_reach_a_page_as_markup() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -460,7 +460,7 @@ async fn xss_payloads_in_title_content_tags_and_category_names_never_reach_a_pag
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slug_clashes_get_a_message_with_a_suggestion_and_unicode_titles_keep_their_letters() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
@@ -537,7 +537,7 @@ async fn slug_clashes_get_a_message_with_a_suggestion_and_unicode_titles_keep_th
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_users_draft_is_not_found_by_id_or_slug_but_its_author_and_admins_reach_it() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
@@ -601,7 +601,7 @@ async fn another_users_draft_is_not_found_by_id_or_slug_but_its_author_and_admin
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tag_usage_counts_stay_exact_under_concurrent_edits() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
@@ -717,7 +717,7 @@ fn next_link(page: &str) -> Option<String> {
     Some(href.split('"').next()?.replace("&amp;", "&"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blog_pages_are_twenty_newest_first_and_stay_stable_while_new_posts_are_published() {
     let app = spawn_app().await;
     published_posts(&app, "Old", 45, 100).await;
@@ -789,7 +789,7 @@ pub async fn grant_featuring(app: &TestApp, admin: &reqwest::Client, email: &str
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -959,7 +959,7 @@ async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only()
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_manage_categories_with_audit_rows_and_others_are_refused() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -1095,7 +1095,7 @@ async fn admins_manage_categories_with_audit_rows_and_others_are_refused() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_reads_are_counted_in_batches() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
@@ -1130,7 +1130,7 @@ async fn public_reads_are_counted_in_batches() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_content_post_route_refuses_a_missing_token() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", true).await;
@@ -1165,7 +1165,7 @@ fn attribute_values<'a>(page: &'a str, attribute: &str) -> Vec<&'a str> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_label_of_the_post_editor_names_a_field_of_its_own() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;

@@ -56,7 +56,7 @@ async fn stop(first: TestApp, second: TestApp) {
     first.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_made_on_one_instance_is_signed_in_on_the_other_and_ends_on_both() {
     let (a, b) = two_instances(Overrides::default()).await;
     // One browser: cookies are per host, not per port, so it sends the
@@ -94,7 +94,7 @@ async fn a_session_made_on_one_instance_is_signed_in_on_the_other_and_ends_on_bo
     stop(a, b).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sign_in_limit_counts_attempts_on_every_instance() {
     let (a, b) = two_instances(Overrides::default()).await;
     let visitor = a.new_browser();
@@ -152,7 +152,7 @@ async fn the_sign_in_limit_counts_attempts_on_every_instance() {
     stop(a, b).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_stripe_event_delivered_to_both_instances_at_once_has_exactly_one_effect() {
     let stripe = Stripe::start().await;
     let (a, b) = two_instances(Overrides {

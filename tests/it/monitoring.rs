@@ -88,7 +88,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .map(|value| value.parse().unwrap())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_is_200_on_a_migrated_database_and_503_with_the_reason_when_migrations_are_pending()
 {
     let app = spawn_app().await;
@@ -128,7 +128,7 @@ async fn readyz_is_200_on_a_migrated_database_and_503_with_the_reason_when_migra
     assert_eq!(app.get(&app.http, "/healthz").await.0, 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_by_route_pattern_method_and_status_and_show_the_pool() {
     let app = spawn_app().await;
     for slug in ["no-such-post", "another-missing-one"] {
@@ -193,7 +193,7 @@ async fn metrics_count_requests_by_route_pattern_method_and_status_and_show_the_
     )));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_show_when_the_last_backup_succeeded_and_nothing_before_the_first() {
     let data_dir = crate::support::scratch_dir();
     let app = spawn_app_with(Overrides {
@@ -232,7 +232,7 @@ async fn metrics_show_when_the_last_backup_succeeded_and_nothing_before_the_firs
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_refused_through_a_proxy_or_with_a_wrong_token_and_open_with_the_right_one() {
     let app = spawn_app_with(Overrides {
         metrics_token: Some("s3cret-scrape-token".to_owned()),
@@ -274,7 +274,7 @@ async fn metrics_are_refused_through_a_proxy_or_with_a_wrong_token_and_open_with
     assert!(right.text().await.unwrap().contains("soloist_up 1"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audited_action_records_the_request_id_that_its_response_carries() {
     let app = spawn_app().await;
     account(&app, "ids@example.com").await;
@@ -307,7 +307,7 @@ async fn an_audited_action_records_the_request_id_that_its_response_carries() {
     assert_ne!(first.headers()["x-request-id"], request_id.as_str());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_rows_written_by_the_stripe_webhook_carry_the_request_id_of_the_delivery() {
     use crate::stripe::{SECRET_KEY, Stripe, WEBHOOK_SECRET, event, now, subscription};
     let stripe = Stripe::start().await;
@@ -372,7 +372,7 @@ async fn audit_rows_written_by_the_stripe_webhook_carry_the_request_id_of_the_de
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_page_shows_sizes_connections_cache_and_escaped_statements_to_admins_only() {
     let app = spawn_app().await;
     let user = app
@@ -417,7 +417,7 @@ async fn the_database_page_shows_sizes_connections_cache_and_escaped_statements_
     assert_eq!(app.get(&admin, "/admin/database?by=fastest").await.0, 400);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_page_says_statement_statistics_are_unavailable_without_the_extension() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
@@ -435,7 +435,7 @@ async fn the_database_page_says_statement_statistics_are_unavailable_without_the
     assert!(body.contains("audit_logs"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
     let app = spawn_app().await;
     account(&app, "spoof@example.com").await;
@@ -459,7 +459,7 @@ async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
     assert!(!security.contains("203.0.113.66"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_the_forwarded_client_address_is_used_everywhere() {
     let app = spawn_app_with(Overrides {
         trusted_proxies: Some(vec!["127.0.0.1/32".to_owned()]),
@@ -484,7 +484,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_used_everywhere(
     assert_eq!(bucket, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_several_trusted_hops_the_first_untrusted_address_from_the_right_is_the_client() {
     let app = spawn_app_with(Overrides {
         trusted_proxies: Some(vec!["127.0.0.1".to_owned(), "10.0.0.0/8".to_owned()]),
@@ -498,7 +498,7 @@ async fn through_several_trusted_hops_the_first_untrusted_address_from_the_right
     assert_eq!(login_ip(&app, "hops@example.com").await, "198.51.100.7");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trusted_proxies_that_are_not_addresses_are_refused_with_a_clear_message() {
     let error = soloist::config::Config::resolve(Overrides {
         trusted_proxies: Some(vec!["10.0.0.0/8".to_owned(), "proxy.internal".to_owned()]),
@@ -513,7 +513,7 @@ async fn trusted_proxies_that_are_not_addresses_are_refused_with_a_clear_message
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_waits_a_bounded_time_for_an_exhausted_pool_and_gets_a_503() {
     let app = spawn_app_with(Overrides {
         pool_timeout_ms: Some(300),
@@ -608,7 +608,7 @@ fn json_log_lines_of_a_request_carry_its_request_id() {
     running.signal_and_wait(nix::sys::signal::Signal::SIGTERM);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trusted_proxy_names_the_origin_forms_are_checked_against_and_others_cannot() {
     // Direct requests come from 127.0.0.1; only when it is a trusted proxy
     // may X-Forwarded-Host/-Proto say which origin the visitor used.

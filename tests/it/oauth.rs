@@ -160,7 +160,7 @@ fn set(provider: &Provider, id: i64, email: &str, verified: bool) {
     };
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_sign_in_creates_a_verified_account_and_signs_in_again_by_provider_id() {
     let (app, provider) = app_with_providers().await;
     let page = app
@@ -230,7 +230,7 @@ async fn github_sign_in_creates_a_verified_account_and_signs_in_again_by_provide
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauth_never_links_to_an_unverified_local_account() {
     let (app, provider) = app_with_providers().await;
     // A pre-hijacking attempt: someone registers the victim's address with a password, unverified.
@@ -279,7 +279,7 @@ async fn oauth_never_links_to_an_unverified_local_account() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callback_with_a_forged_state_or_without_the_flow_cookie_is_refused() {
     let (app, provider) = app_with_providers().await;
     set(&provider, 9, "state@example.com", true);

@@ -85,7 +85,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     app.sql().await.query_one(sql, &[]).await.unwrap().get(0)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
     let app = spawn_app().await;
     let first = stdout(&run_seed(&app, &[], None));
@@ -212,7 +212,7 @@ async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_demo_seeds_at_once_all_succeed_and_create_each_row_once() {
     let app = spawn_app().await;
     let outputs: Vec<Output> = std::thread::scope(|scope| {
@@ -237,7 +237,7 @@ async fn three_demo_seeds_at_once_all_succeed_and_create_each_row_once() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_seed_takes_the_admin_email_and_password_on_stdin() {
     let app = spawn_app().await;
     let output = stdout(&run_seed(
@@ -292,7 +292,7 @@ async fn demo_seed_takes_the_admin_email_and_password_on_stdin() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_with_users_and_posts_still_generates_the_benchmark_set() {
     let app = spawn_app().await;
     let output = stdout(&run_seed(&app, &["--users", "5", "--posts", "40"], None));

@@ -210,6 +210,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Starts the real app with some settings of the test's own.
+///
+/// Its database connections and the mail it sends run on the runtime that
+/// starts it, as in the binary: tests that start one run on a two-thread
+/// runtime, like the binary's, so a request never waits on the test's own
+/// thread.
 pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
     let db = migrated_db().await;
     let config = Config::resolve(Overrides {

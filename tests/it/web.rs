@@ -2,7 +2,7 @@
 
 use crate::support::spawn_app;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_page_renders_in_the_layout_with_security_headers() {
     let app = spawn_app().await;
     let response = app.http.get(&app.url).send().await.unwrap();
@@ -38,7 +38,7 @@ async fn the_home_page_renders_in_the_layout_with_security_headers() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_get_the_404_page_and_bad_methods_an_error_page() {
     let app = spawn_app().await;
     let response = app
@@ -64,7 +64,7 @@ async fn unknown_pages_get_the_404_page_and_bad_methods_an_error_page() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_files_are_embedded_with_etags_and_long_caching_when_versioned() {
     let app = spawn_app().await;
     let home = app
@@ -122,7 +122,7 @@ async fn static_files_are_embedded_with_etags_and_long_caching_when_versioned() 
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_answers_503_quickly_when_the_database_is_unreachable() {
     let app = spawn_app().await;
     let response = app
@@ -177,7 +177,7 @@ async fn healthz_answers_503_quickly_when_the_database_is_unreachable() {
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_database_connections_are_closed_and_the_next_request_opens_a_new_one() {
     let app = spawn_app().await;
     let pool = &app.soloist.pool;

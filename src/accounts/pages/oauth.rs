@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::email_links::check_email_page;
 use super::{actor, safe_next, see_other, start_session};
 use crate::accounts::model::{NewAccount, NewUser, Role};
-use crate::accounts::oauth::{Provider, fetch_profile};
+use crate::accounts::oauth::{OAuthError, Provider, fetch_profile};
 use crate::accounts::secrets::{random_token, same_secret};
 use crate::accounts::store;
 use crate::audit;
@@ -122,16 +122,21 @@ pub async fn callback(
             StatusCode::BAD_REQUEST,
         ));
     }
-    let http = state.http.as_ref().ok_or(PageError::NotFound)?;
-    let profile = match fetch_profile(
-        http,
-        provider,
-        &query.code,
-        verifier,
-        &redirect_uri(&state, provider),
-    )
-    .await
-    {
+    let http = state.http.clone().ok_or(PageError::NotFound)?;
+    // On the main runtime: the client's pooled connections are shared by
+    // every HTTP worker.
+    let exchange = {
+        let (provider, code, verifier) =
+            (provider.clone(), query.code.clone(), verifier.to_owned());
+        let redirect_uri = redirect_uri(&state, &provider);
+        async move { fetch_profile(&http, &provider, &code, &verifier, &redirect_uri).await }
+    };
+    let fetched = state
+        .background
+        .run(exchange)
+        .await
+        .unwrap_or_else(|| Err(OAuthError("Soloist is stopping".to_owned())));
+    let profile = match fetched {
         Ok(profile) => profile,
         Err(error) => {
             tracing::warn!(%error, provider = %provider.kind, "OAuth exchange failed");
