@@ -72,7 +72,10 @@ impl Database {
                     upgrade_from: config.upgrade_from.clone(),
                     system_user: config.system_user.clone(),
                     runner,
-                    max_connections: (config.pool_size + 15).max(25),
+                    // The workers' pools (each share rounded up), the main
+                    // pool, and room for the operator and backups.
+                    max_connections: (config.pool_size + config.workers + MAIN_POOL_SIZE + 15)
+                        .max(25),
                 };
                 Ok(Self::Embedded(Arc::new(
                     EmbeddedPostgres::start(&options, progress).await?,
@@ -125,7 +128,8 @@ pub struct Soloist {
     pub addr: SocketAddr,
     /// The public URL.
     pub base_url: String,
-    /// The database pool.
+    /// The main database pool: background work, maintenance, and callers
+    /// of the library (requests use [`Soloist::request_pools`]).
     pub pool: Pool,
     /// The schema version after migrating.
     pub schema_version: i32,
@@ -140,9 +144,14 @@ pub struct Soloist {
     supervisor: Option<tokio::task::JoinHandle<()>>,
     /// Mail and backups that requests started.
     background: crate::background::Background,
+    worker_pools: db::WorkerPools,
     idle_connections: tokio::task::JoinHandle<()>,
     database: Database,
 }
+
+/// The most connections of the main pool, which serves background work
+/// (mail to the outbox, view counts, maintenance), not requests.
+const MAIN_POOL_SIZE: usize = 4;
 
 /// How long the stop waits for mail and backups that requests started,
 /// after the requests themselves (up to 30 s): together they stay under
@@ -181,7 +190,7 @@ impl Soloist {
     ) -> Result<Self, (StartError, Database)> {
         let pool = match db::pool_with_timeout(
             database.connect_config(),
-            config.pool_size,
+            config.pool_size.min(MAIN_POOL_SIZE),
             config.pool_timeout,
         ) {
             Ok(pool) => pool,
@@ -234,6 +243,13 @@ impl Soloist {
         };
         tracing::info!(mail = mailer.describe(), "outgoing mail");
         let mut state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
+        let worker_pools = db::WorkerPools::new(
+            database.connect_config(),
+            config.pool_size,
+            config.workers,
+            config.pool_timeout,
+        );
+        state.worker_pools = Some(worker_pools.clone());
         if !config.oauth.is_empty() {
             state.http = match crate::accounts::oauth::http_client() {
                 Ok(http) => Some(http),
@@ -269,7 +285,10 @@ impl Soloist {
         let handle = server.handle();
         let server_task = tokio::spawn(server);
         let maintenance = tokio::spawn(maintain(pool.clone(), config.audit_retention_months));
-        let idle_connections = tokio::spawn(db::close_idle_connections_periodically(pool.clone()));
+        let idle_connections = tokio::spawn(db::close_idle_connections_periodically(
+            pool.clone(),
+            Some(worker_pools.clone()),
+        ));
         let view_writer = tokio::spawn(views.clone().run(pool.clone()));
         let backup_schedule =
             (config.backup_interval_hours > 0 && backups.can_back_up()).then(|| {
@@ -295,8 +314,14 @@ impl Soloist {
             supervisor,
             idle_connections,
             background,
+            worker_pools,
             database,
         })
+    }
+
+    /// The pools the HTTP workers answer requests with, one per worker.
+    pub fn request_pools(&self) -> Vec<Pool> {
+        self.worker_pools.all()
     }
 
     /// The embedded server, when Soloist runs one.

@@ -122,11 +122,10 @@ pub fn pool_with_timeout(
 /// Opens the pool's connections on the runtime that built the pool.
 ///
 /// A connection's socket and the task that drives it belong to the runtime
-/// they were made on. Each HTTP worker has a runtime of its own, and at a
-/// graceful stop each one ends as soon as its own requests are done; a
-/// connection a worker had opened would die with it, under a request that
-/// another worker is still answering. So connections are made, and driven,
-/// on the main runtime, which outlives every worker.
+/// they were made on, and die with it. A pool built on the main runtime
+/// (background work, maintenance) keeps its connections there even when a
+/// task on another runtime opens one; a worker's pool ([`WorkerPools`]) is
+/// built on, and used by, that worker alone.
 struct ConnectOnRuntime {
     runtime: Option<tokio::runtime::Handle>,
 }
@@ -181,6 +180,85 @@ async fn drive(
     }
 }
 
+/// The HTTP workers' pools: each worker gets one of its own, made on its
+/// own runtime and used by it alone. Its connections live as long as the
+/// worker, and a query never crosses threads. One pool shared by all the
+/// workers would not do: at a graceful stop each worker's runtime ends with
+/// its own last request, and the connections it had opened with it, under a
+/// request another worker may still be answering.
+#[derive(Clone)]
+pub struct WorkerPools {
+    config: tokio_postgres::Config,
+    each: usize,
+    wait: Duration,
+    pools: std::sync::Arc<std::sync::Mutex<Vec<Pool>>>,
+}
+
+/// What the pools hold, summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolTotals {
+    /// Connections the pools may open.
+    pub max_size: usize,
+    /// Connections they hold now.
+    pub size: usize,
+    /// Idle connections among those.
+    pub available: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
+}
+
+impl PoolTotals {
+    /// The totals of `pools`.
+    pub fn of(pools: &[Pool]) -> Self {
+        pools.iter().fold(Self::default(), |totals, pool| {
+            let status = pool.status();
+            Self {
+                max_size: totals.max_size + status.max_size,
+                size: totals.size + status.size,
+                available: totals.available + status.available,
+                waiting: totals.waiting + status.waiting,
+            }
+        })
+    }
+}
+
+impl WorkerPools {
+    /// Pools for `workers` workers that together hold at most about `total`
+    /// connections (each worker's share rounded up), waiting at most `wait`
+    /// for a free one.
+    pub fn new(
+        config: tokio_postgres::Config,
+        total: usize,
+        workers: usize,
+        wait: Duration,
+    ) -> Self {
+        Self {
+            config,
+            each: total.div_ceil(workers.max(1)).max(1),
+            wait,
+            pools: std::sync::Arc::default(),
+        }
+    }
+
+    /// A new pool, for the worker this is called on.
+    pub fn open(&self) -> Result<Pool, DbError> {
+        let pool = pool_with_timeout(self.config.clone(), self.each, self.wait)?;
+        self.pools
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(pool.clone());
+        Ok(pool)
+    }
+
+    /// Every pool opened so far.
+    pub fn all(&self) -> Vec<Pool> {
+        self.pools
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// How long a pooled connection may sit unused before it is closed: a busy
 /// site keeps its connections, an idle one gives its PostgreSQL backends'
 /// memory back (each holds several MiB of catalog caches).
@@ -194,12 +272,18 @@ pub fn close_idle_connections(pool: &Pool, max_idle: Duration) -> usize {
         .len()
 }
 
-/// Closes idle pooled connections every quarter of [`CONNECTION_IDLE_LIMIT`].
-pub async fn close_idle_connections_periodically(pool: Pool) {
+/// Closes idle connections of `pool` and of the workers' pools every
+/// quarter of [`CONNECTION_IDLE_LIMIT`].
+pub async fn close_idle_connections_periodically(pool: Pool, workers: Option<WorkerPools>) {
     let mut interval = tokio::time::interval(CONNECTION_IDLE_LIMIT / 4);
     loop {
         interval.tick().await;
-        let closed = close_idle_connections(&pool, CONNECTION_IDLE_LIMIT);
+        let mut pools = workers.as_ref().map(WorkerPools::all).unwrap_or_default();
+        pools.push(pool.clone());
+        let closed: usize = pools
+            .iter()
+            .map(|pool| close_idle_connections(pool, CONNECTION_IDLE_LIMIT))
+            .sum();
         if closed > 0 {
             tracing::debug!(closed, "closed idle database connections");
         }

@@ -102,22 +102,22 @@ pub async fn metrics(request: HttpRequest, state: web::Data<AppState>) -> HttpRe
     )
     .ok();
     state.monitoring.http.write(&mut out);
-    let pool = state.pool.status();
+    let pool = state.request_pools();
     let in_use = pool.size.saturating_sub(pool.available);
     for (name, help, value) in [
         (
             "soloist_db_pool_max_size",
-            "Connections the pool may open.",
+            "Connections the HTTP workers' pools may open.",
             pool.max_size,
         ),
         (
             "soloist_db_pool_size",
-            "Connections the pool holds now.",
+            "Connections those pools hold now.",
             pool.size,
         ),
         (
             "soloist_db_pool_available",
-            "Idle connections ready in the pool.",
+            "Idle connections ready in those pools.",
             pool.available,
         ),
         (

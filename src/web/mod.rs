@@ -92,6 +92,9 @@ pub struct AppState {
     pub backups: crate::backup::Backups,
     /// Work requests start and do not wait for; the stop waits for it.
     pub background: crate::background::Background,
+    /// Where each HTTP worker gets a pool of its own (else they share
+    /// `pool`).
+    pub worker_pools: Option<crate::db::WorkerPools>,
 }
 
 impl AppState {
@@ -135,6 +138,29 @@ impl AppState {
             monitoring: std::sync::Arc::default(),
             backups: crate::backup::Backups::default(),
             background: crate::background::Background::current(),
+            worker_pools: None,
+        }
+    }
+
+    /// The state of one HTTP worker: the same, with a pool of its own.
+    pub fn for_worker(&self) -> Self {
+        let mut state = self.clone();
+        if let Some(pools) = &self.worker_pools {
+            match pools.open() {
+                Ok(pool) => state.pool = pool,
+                Err(error) => {
+                    tracing::error!(%error, "a worker's database pool; it shares the main pool");
+                }
+            }
+        }
+        state
+    }
+
+    /// What the pools that serve requests hold.
+    pub fn request_pools(&self) -> crate::db::PoolTotals {
+        match &self.worker_pools {
+            Some(pools) => crate::db::PoolTotals::of(&pools.all()),
+            None => crate::db::PoolTotals::of(std::slice::from_ref(&self.pool)),
         }
     }
 
@@ -179,10 +205,11 @@ pub fn server(
         _ => Vec::new(),
     };
     let csp = content_security_policy(&form_targets);
-    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
+        // Called once on each worker, which gets its own database pool.
+        let state = web::Data::new(state.for_worker());
         App::new()
-            .app_data(state.clone())
+            .app_data(state)
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(Compress::default())
             .wrap(actix_web::middleware::from_fn(csrf::guard))

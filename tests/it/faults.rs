@@ -947,18 +947,19 @@ fn serve_with(dir: &Path, port: u16, extra: &[&str]) -> Running {
 }
 
 /// Each HTTP worker stops as soon as its own requests are done, while
-/// another may still be answering one with a pooled database connection
-/// that the first worker opened: the connection must outlive that worker.
+/// another may still be answering one: that request's database connection
+/// must not die with the idle worker (it did when the workers shared one
+/// pool and a connection lived on the worker that opened it).
 #[tokio::test]
 async fn a_request_still_running_on_one_worker_keeps_its_database_connection_when_another_worker_stops_first()
  {
     let dir = scratch_dir();
     let port = free_port();
-    // Two workers and one pooled connection, which both workers use.
+    // Two workers, one connection each (one in all, when they shared a pool).
     let running = serve_with(&dir, port, &["--workers", "2", "--pool-size", "1"]);
     create_account(&dir, "shift@faults.test");
     let url = format!("http://127.0.0.1:{port}");
-    // The pooled connection is opened again by the next request's worker.
+    // Pooled connections are opened again by the next requests.
     query_data_dir(
         &dir,
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
@@ -975,7 +976,7 @@ async fn a_request_still_running_on_one_worker_keeps_its_database_connection_whe
             .unwrap()
     };
     // One TCP connection, so one worker: the sign-in form, and the home
-    // page, whose query opens the pooled connection on that worker.
+    // page, whose query opens a database connection on that worker.
     let first = client();
     let page = first
         .get(format!("{url}/sign-in"))
@@ -992,7 +993,7 @@ async fn a_request_still_running_on_one_worker_keeps_its_database_connection_whe
     );
     drop(first);
     // The next connection goes to the other worker (they take turns). Its
-    // sign-in takes the pooled connection and waits on a lock the test holds.
+    // sign-in takes a database connection and waits on a lock the test holds.
     let locker = connect_data_dir(&dir).await;
     locker
         .batch_execute("BEGIN; LOCK TABLE rate_limits IN EXCLUSIVE MODE")

@@ -515,23 +515,49 @@ async fn trusted_proxies_that_are_not_addresses_are_refused_with_a_clear_message
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_waits_a_bounded_time_for_an_exhausted_pool_and_gets_a_503() {
+    // One worker with one connection, which a page holds while it waits on
+    // a lock the test takes.
     let app = spawn_app_with(Overrides {
         pool_timeout_ms: Some(300),
+        workers: Some(1),
+        pool_size: Some(1),
         ..Overrides::default()
     })
     .await;
-    let pool = app.soloist.pool.clone();
-    let mut held = Vec::new();
-    for _ in 0..pool.status().max_size {
-        held.push(pool.get().await.unwrap());
-    }
-    let started = Instant::now();
-    let response = app
-        .http
-        .get(format!("{}/blog", app.url))
-        .send()
+    let locker = app.sql().await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE posts IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
+    let held = tokio::spawn({
+        let (http, url) = (app.http.clone(), app.url.clone());
+        async move {
+            http.get(format!("{url}/blog"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let pools = app.soloist.request_pools();
+    let started = Instant::now();
+    while soloist::db::PoolTotals::of(&pools).available > 0
+        || soloist::db::PoolTotals::of(&pools).size == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the page took the connection"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let started = Instant::now();
+    let response = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.http.get(format!("{}/blog", app.url)).send(),
+    )
+    .await
+    .expect("no answer: the page waited on the lock instead of for the pool")
+    .unwrap();
     let waited = started.elapsed();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "5");
@@ -548,7 +574,8 @@ async fn a_request_waits_a_bounded_time_for_an_exhausted_pool_and_gets_a_503() {
     );
     assert_eq!(app.get(&app.http, "/readyz").await.0, 503);
 
-    drop(held);
+    locker.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(held.await.unwrap(), 200, "the page that waited on the lock");
     assert_eq!(app.get(&app.http, "/blog").await.0, 200);
     assert_eq!(app.get(&app.http, "/readyz").await.0, 200);
 }

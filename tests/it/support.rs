@@ -220,8 +220,8 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
     let config = Config::resolve(Overrides {
         database_url: Some(db.url()),
         listen: Some("127.0.0.1:0".parse().unwrap()),
-        workers: Some(2),
-        pool_size: Some(8),
+        workers: overrides.workers.or(Some(2)),
+        pool_size: overrides.pool_size.or(Some(8)),
         ..overrides
     })
     .unwrap();
