@@ -812,22 +812,7 @@ async fn sigterm_under_load_lets_every_in_flight_request_finish_then_exits_0_wit
     for (http, token) in forms {
         let url = url.clone();
         sign_ins.spawn(async move {
-            let response = http
-                .post(format!("{url}/sign-in"))
-                .form(&[
-                    ("email", "term@faults.test"),
-                    ("password", PASSWORD),
-                    ("csrf_token", &token),
-                ])
-                .send()
-                .await
-                .map_err(|error| format!("{error:?}"))?;
-            let status = response.status().as_u16();
-            let cookie = response.headers().contains_key("set-cookie");
-            response
-                .bytes()
-                .await
-                .map_err(|error| format!("body: {error:?}"))?;
+            let (status, cookie) = post_sign_in(&http, &url, "term@faults.test", &token).await?;
             Ok::<_, String>((status, cookie, Instant::now()))
         });
     }
@@ -921,6 +906,33 @@ async fn sigterm_under_load_lets_every_in_flight_request_finish_then_exits_0_wit
     running.signal_and_wait(Signal::SIGTERM);
 }
 
+/// Posts the sign-in form; its status and whether it set a cookie, once
+/// the whole answer is read (or what broke the exchange).
+async fn post_sign_in(
+    http: &reqwest::Client,
+    url: &str,
+    email: &str,
+    token: &str,
+) -> Result<(u16, bool), String> {
+    let response = http
+        .post(format!("{url}/sign-in"))
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", token),
+        ])
+        .send()
+        .await
+        .map_err(|error| format!("{error:?}"))?;
+    let status = response.status().as_u16();
+    let cookie = response.headers().contains_key("set-cookie");
+    response
+        .bytes()
+        .await
+        .map_err(|error| format!("body: {error:?}"))?;
+    Ok((status, cookie))
+}
+
 /// The lines of a Soloist's output that report errors.
 fn errors_in(output: &str) -> String {
     output
@@ -1000,25 +1012,8 @@ async fn a_request_still_running_on_one_worker_keeps_its_database_connection_whe
         .await
         .unwrap();
     let second = client();
-    let sign_in = tokio::spawn(async move {
-        let response = second
-            .post(format!("{url}/sign-in"))
-            .form(&[
-                ("email", "shift@faults.test"),
-                ("password", PASSWORD),
-                ("csrf_token", &token),
-            ])
-            .send()
-            .await
-            .map_err(|error| format!("{error:?}"))?;
-        let status = response.status().as_u16();
-        let cookie = response.headers().contains_key("set-cookie");
-        response
-            .bytes()
-            .await
-            .map_err(|error| format!("body: {error:?}"))?;
-        Ok::<_, String>((status, cookie))
-    });
+    let sign_in =
+        tokio::spawn(async move { post_sign_in(&second, &url, "shift@faults.test", &token).await });
     let waiting = "SELECT count(*) FROM pg_stat_activity \
                    WHERE datname = 'soloist' AND wait_event_type = 'Lock'";
     let begun = Instant::now();
