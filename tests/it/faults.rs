@@ -14,8 +14,8 @@ use nix::unistd::Pid;
 
 use crate::smtp::SmtpSink;
 use crate::support::{
-    Running, browser, command, connect_data_dir, csrf_in, free_port, http_status, processes_in,
-    query_data_dir, scratch_dir, serve, spawn, wait_healthy,
+    Running, browser, command, connect_data_dir, csrf_in, form_token, free_port, http_status,
+    processes_in, query_data_dir, scratch_dir, serve, spawn, wait_healthy,
 };
 
 const PASSWORD: &str = "a long fault-test passphrase";
@@ -990,15 +990,7 @@ async fn a_request_still_running_on_one_worker_keeps_its_database_connection_whe
     // One TCP connection, so one worker: the sign-in form, and the home
     // page, whose query opens a database connection on that worker.
     let first = client();
-    let page = first
-        .get(format!("{url}/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page).unwrap();
+    let token = form_token(&first, &format!("{url}/sign-in")).await;
     assert_eq!(
         first.get(format!("{url}/")).send().await.unwrap().status(),
         200
@@ -1053,15 +1045,7 @@ async fn a_reset_mail_asked_for_just_before_sigterm_is_sent_before_soloist_exits
     create_account(&dir, "late@faults.test");
     let url = format!("http://127.0.0.1:{port}");
     let http = browser();
-    let page = http
-        .get(format!("{url}/reset-password"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page).unwrap();
+    let token = form_token(&http, &format!("{url}/reset-password")).await;
     let response = http
         .post(format!("{url}/reset-password"))
         .form(&[("email", "late@faults.test"), ("csrf_token", &token)])

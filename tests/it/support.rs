@@ -558,19 +558,17 @@ pub async fn query_data_dir(data_dir: &Path, sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// The CSRF token of the form on the page at `url`, fetched by `http`.
+pub async fn form_token(http: &reqwest::Client, url: &str) -> String {
+    let page = http.get(url).send().await.unwrap().text().await.unwrap();
+    csrf_in(&page).unwrap_or_else(|| panic!("no form with a CSRF token at {url}"))
+}
+
 /// A fresh browser signed in as `email` on the Soloist at `base` (a real
 /// binary's address), through the sign-in form with its CSRF token.
 pub async fn sign_in_at(base: &str, email: &str, password: &str) -> reqwest::Client {
     let browser = browser();
-    let page = browser
-        .get(format!("{base}/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_in(&page).unwrap();
+    let token = form_token(&browser, &format!("{base}/sign-in")).await;
     let response = browser
         .post(format!("{base}/sign-in"))
         .form(&[
