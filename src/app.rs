@@ -128,6 +128,10 @@ pub struct Soloist {
     pub addr: SocketAddr,
     /// The public URL.
     pub base_url: String,
+    /// The one-time first-run setup token, while no administrator exists.
+    pub setup_token: Option<String>,
+    /// What the operator should fix, said at boot.
+    pub warnings: Vec<String>,
     /// The main database pool: background work, maintenance, and callers
     /// of the library (requests use [`Soloist::request_pools`]).
     pub pool: Pool,
@@ -147,6 +151,37 @@ pub struct Soloist {
     worker_pools: db::WorkerPools,
     idle_connections: tokio::task::JoinHandle<()>,
     database: Database,
+}
+
+/// A new first-run setup token while no administrator exists (its hash
+/// stored, so any instance's token works), else none.
+async fn first_run_token(pool: &Pool) -> Result<Option<String>, crate::web::failure::PageError> {
+    let client = pool.get().await?;
+    if crate::accounts::store::admin_exists(&client).await? {
+        return Ok(None);
+    }
+    let token = crate::accounts::secrets::random_token()?;
+    crate::accounts::store::add_setup_token(&client, &crate::accounts::secrets::token_hash(&token))
+        .await?;
+    Ok(Some(token))
+}
+
+/// True when the base URL names this machine (localhost, 127.0.0.0/8, ::1).
+fn base_url_is_loopback(base_url: &str) -> bool {
+    let rest = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The most connections of the main pool, which serves background work
@@ -242,7 +277,40 @@ impl Soloist {
             Err(error) => return Err((StartError::Setup(error.to_string()), database)),
         };
         tracing::info!(mail = mailer.describe(), "outgoing mail");
+        let mut warnings = Vec::new();
+        let local_only = addr.ip().is_loopback() && base_url_is_loopback(&base_url);
+        if matches!(mailer, crate::mail::Mailer::Outbox { .. }) && !local_only {
+            warnings.push(
+                "No SMTP server is set (SOLOIST_SMTP_URL): no mail leaves this server. Sign-up \
+                 confirmations, password resets and sign-in links wait in the development outbox \
+                 (/admin/outbox), where each admin sees only their own."
+                    .to_owned(),
+            );
+        }
+        let any_host = config.base_url.is_none() && addr.ip().is_unspecified();
+        if any_host {
+            warnings.push(format!(
+                "No base URL is set while listening on every interface ({addr}): links in mail \
+                 name {base_url}, and requests are not checked against a host name. Set \
+                 SOLOIST_BASE_URL to the site's public URL."
+            ));
+        }
+        for warning in &warnings {
+            tracing::warn!("{warning}");
+        }
+        let setup_token = match first_run_token(&pool).await {
+            Ok(token) => token,
+            Err(error) => return Err((StartError::Setup(error.to_string()), database)),
+        };
+        if let Some(token) = &setup_token {
+            tracing::warn!(
+                url = %format!("{base_url}/setup?token={token}"),
+                "no administrator yet: open the setup link to create one, or run `soloist admin create`"
+            );
+        }
         let mut state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
+        state.allowed_hosts = web::host::AllowedHosts::new(&base_url, addr, any_host);
+        state.local_only = local_only;
         let worker_pools = db::WorkerPools::new(
             database.connect_config(),
             config.pool_size,
@@ -302,6 +370,8 @@ impl Soloist {
         Ok(Self {
             addr,
             base_url,
+            setup_token,
+            warnings,
             pool,
             schema_version: report.version,
             applied_migrations: report.applied,
@@ -317,6 +387,13 @@ impl Soloist {
             worker_pools,
             database,
         })
+    }
+
+    /// The first-run setup link, while no administrator exists.
+    pub fn setup_url(&self) -> Option<String> {
+        self.setup_token
+            .as_ref()
+            .map(|token| format!("{}/setup?token={token}", self.base_url))
     }
 
     /// The pools the HTTP workers answer requests with, one per worker.

@@ -332,9 +332,19 @@ async fn serve(config: &Config, open_browser: bool) -> anyhow::Result<ExitCode> 
         if soloist.base_url != url {
             eprintln!("  Public URL: {}", soloist.base_url);
         }
+        for warning in &soloist.warnings {
+            eprintln!("  Warning: {warning}");
+        }
+        let setup_url = soloist.setup_url();
+        if let Some(setup_url) = &setup_url {
+            eprintln!(
+                "  No administrator yet. Create one at this one-time link (or run `soloist admin create`):"
+            );
+            eprintln!("    {setup_url}");
+        }
         eprintln!("  Press Ctrl-C to stop.");
         if open_browser && is_desktop_session() {
-            open_in_browser(&url);
+            open_in_browser(setup_url.as_deref().unwrap_or(&url));
         }
         tokio::select! {
             () = signals.recv() => {}

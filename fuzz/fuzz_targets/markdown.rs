@@ -42,7 +42,8 @@ const TAGS: &[&str] = &[
 ];
 
 const ATTRIBUTES: &[&str] = &[
-    "alt", "checked", "class", "disabled", "href", "id", "src", "start", "style", "title", "type",
+    "alt", "checked", "class", "disabled", "href", "id", "rel", "src", "start", "style", "title",
+    "type",
 ];
 
 /// `&amp;`, `&quot;`, `&#39;`, ... back to text.
@@ -118,6 +119,7 @@ fn check_attributes(html: &str, tag: &str, attributes: &str) {
         }
         rest = rest.trim_start();
         match name {
+            "rel" => assert_eq!(value, "nofollow ugc noopener", "rel on <{tag}> in {html:?}"),
             "href" => {
                 if let Some(scheme) = scheme_of(&value) {
                     assert!(

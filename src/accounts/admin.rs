@@ -74,6 +74,8 @@ pub async fn create_admin(
             (user, AdminOutcome::Created)
         }
     };
+    // An administrator exists now: the first-run setup tokens are spent.
+    store::clear_setup_tokens(&transaction).await?;
     if outcome != AdminOutcome::Created
         && let Some(password_hash) = &password_hash
     {

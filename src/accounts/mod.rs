@@ -5,5 +5,6 @@ pub mod admin;
 pub mod model;
 pub mod oauth;
 pub mod pages;
+pub mod proof;
 pub mod secrets;
 pub mod store;

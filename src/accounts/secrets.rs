@@ -204,6 +204,22 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
+/// The known-device value of an account: an HMAC of its id keyed with its
+/// password hash (a secret only the server holds). A browser that signed
+/// in with the password gets it as a cookie; it dies with the password.
+pub fn known_device_proof(password_hash: &str, user_id: crate::accounts::model::UserId) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(password_hash.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(format!("soloist known device {}", user_id.0).as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// Compares two secrets in constant time.
 pub fn same_secret(left: &str, right: &str) -> bool {
     use subtle::ConstantTimeEq;

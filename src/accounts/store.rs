@@ -293,7 +293,7 @@ const SESSION_USER: &str = "SELECT s.id AS session_id, s.last_seen_at < now() - 
             to_jsonb(u) AS user_json, p.theme, p.timezone \
        FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN user_profiles p ON p.user_id = u.id \
       WHERE s.token = $1 AND s.is_active AND s.expires_at > now() \
-        AND s.last_seen_at > now() - make_interval(secs => $2) AND u.is_active";
+        AND s.last_seen_at > now() - make_interval(secs => $2) AND u.is_active AND u.email_verified";
 const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = now() WHERE id = $1";
 const END_SESSION: &str = "UPDATE sessions SET is_active = false WHERE id = $1 AND user_id = $2 AND is_active \
      RETURNING id";
@@ -305,7 +305,7 @@ const ACTIVE_SESSIONS_OF: &str = "SELECT id, user_id, token, expires_at, ip_addr
 const MARK_LOGIN: &str = "UPDATE users SET last_login_at = now() WHERE id = $1";
 const REDEEM_TOKEN: &str = "UPDATE verification_tokens SET used_at = now() \
      WHERE token = $1 AND type = $2 AND used_at IS NULL AND expires_at > now() RETURNING email, user_id";
-const PEEK_TOKEN: &str = "SELECT email FROM verification_tokens \
+const PEEK_TOKEN: &str = "SELECT email, user_id FROM verification_tokens \
      WHERE token = $1 AND type = $2 AND used_at IS NULL AND expires_at > now()";
 const INSERT_TOKEN_FOR_USER: &str = "INSERT INTO verification_tokens (email, token, type, expires_at, user_id) \
      VALUES (lower($1), $2, $3, $4, $5) RETURNING id";
@@ -322,6 +322,13 @@ const SET_ROLE: &str = "UPDATE users SET role = $2 WHERE id = $1";
 const USER_BY_PROVIDER_ACCOUNT: &str = "SELECT u.id, u.email, u.name, u.avatar_url, u.role, u.email_verified, \
      u.is_active, u.last_login_at, u.created_at, u.updated_at FROM accounts a JOIN users u ON u.id = a.user_id \
      WHERE a.provider = $1 AND a.provider_account_id = $2";
+const REMOVE_PASSWORD: &str =
+    "DELETE FROM accounts WHERE user_id = $1 AND provider = 'credentials' RETURNING id";
+const REVOKE_LINKS: &str = "UPDATE verification_tokens SET used_at = now() \
+     WHERE used_at IS NULL AND expires_at > now() AND (email = lower($1) OR user_id = $2) RETURNING id";
+const INSERT_SETUP_TOKEN: &str = "INSERT INTO setup_tokens (token_hash) VALUES ($1)";
+const SETUP_TOKEN_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1)";
+const DELETE_SETUP_TOKENS: &str = "DELETE FROM setup_tokens";
 const IS_TIMEZONE: &str = "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)";
 
 /// Statements added for sign-in, for the test that prepares them all.
@@ -346,6 +353,11 @@ pub const SIGN_IN_STATEMENTS: &[&str] = &[
     ADMIN_EXISTS,
     SET_ROLE,
     USER_BY_PROVIDER_ACCOUNT,
+    REMOVE_PASSWORD,
+    REVOKE_LINKS,
+    INSERT_SETUP_TOKEN,
+    SETUP_TOKEN_EXISTS,
+    DELETE_SETUP_TOKENS,
     IS_TIMEZONE,
 ];
 
@@ -387,6 +399,27 @@ pub async fn set_password_hash(
         .query_one(&statement, &[&user_id, &password_hash])
         .await?
         .try_get("created")?)
+}
+
+/// Removes a user's password; true when they had one.
+pub async fn remove_password(
+    client: &impl GenericClient,
+    user_id: UserId,
+) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(REMOVE_PASSWORD).await?;
+    Ok(client.query_opt(&statement, &[&user_id]).await?.is_some())
+}
+
+/// Uses up every live mailed link of a user: those sent to `email` (reset,
+/// magic link, verification) and the email changes started by `user_id`.
+/// Returns how many there were.
+pub async fn revoke_links(
+    client: &impl GenericClient,
+    email: &str,
+    user_id: UserId,
+) -> Result<usize, StoreError> {
+    let statement = client.prepare_cached(REVOKE_LINKS).await?;
+    Ok(client.query(&statement, &[&email, &user_id]).await?.len())
 }
 
 /// Creates a user unless the email is taken (then `None`).
@@ -525,6 +558,20 @@ pub async fn token_is_live(
         .is_some())
 }
 
+/// The email (and the user it was issued for) of a live token, without
+/// using it.
+pub async fn live_token(
+    client: &impl GenericClient,
+    token_hash: &str,
+    kind: VerificationTokenType,
+) -> Result<Option<(String, Option<UserId>)>, StoreError> {
+    let statement = client.prepare_cached(PEEK_TOKEN).await?;
+    Ok(client
+        .query_opt(&statement, &[&token_hash, &kind])
+        .await?
+        .map(|row| (row.get(0), row.get(1))))
+}
+
 /// Records a token, optionally for a given user (email changes).
 pub async fn create_token_for(
     client: &impl GenericClient,
@@ -635,6 +682,32 @@ pub async fn set_role(
 ) -> Result<(), StoreError> {
     let statement = client.prepare_cached(SET_ROLE).await?;
     client.execute(&statement, &[&user_id, &role]).await?;
+    Ok(())
+}
+
+/// Records a first-run setup token by its hash.
+pub async fn add_setup_token(
+    client: &impl GenericClient,
+    token_hash: &str,
+) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(INSERT_SETUP_TOKEN).await?;
+    client.execute(&statement, &[&token_hash]).await?;
+    Ok(())
+}
+
+/// Whether `token_hash` is a setup token's.
+pub async fn is_setup_token(
+    client: &impl GenericClient,
+    token_hash: &str,
+) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(SETUP_TOKEN_EXISTS).await?;
+    Ok(client.query_one(&statement, &[&token_hash]).await?.get(0))
+}
+
+/// Ends the first-run setup: no token works any more.
+pub async fn clear_setup_tokens(client: &impl GenericClient) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(DELETE_SETUP_TOKENS).await?;
+    client.execute(&statement, &[]).await?;
     Ok(())
 }
 

@@ -41,6 +41,8 @@ pub struct OverviewPage {
     pub sign_ins: Vec<SignInDay>,
     /// The latest audit rows.
     pub recent: Vec<crate::audit::pages::EntryView>,
+    /// Mail really leaves (else the page says loudly that it does not).
+    pub mail_sent: bool,
 }
 
 /// `GET /admin`.
@@ -65,6 +67,7 @@ pub async fn overview(
             .map(|(currency, cents)| crate::billing::money::format(*cents, currency))
             .collect(),
         published_posts: figures.published_posts,
+        mail_sent: state.mailer.sends(),
         sign_ins: sign_ins
             .into_iter()
             .map(|(day, sign_ins, failures)| SignInDay {

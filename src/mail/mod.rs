@@ -1,6 +1,7 @@
 //! Outgoing mail: SMTP when configured (`SOLOIST_SMTP_URL`), otherwise the
-//! development outbox, a table admins read in the browser, also printed to
-//! the log, so a local user can complete every flow without a mail server.
+//! development outbox, a table admins read in the browser, so a local user
+//! can complete every flow without a mail server. The log names such mail
+//! but never holds its body (its links sign in whoever opens them).
 
 use std::time::Duration;
 
@@ -67,6 +68,11 @@ impl Mailer {
         Ok(Self::Smtp { transport, from })
     }
 
+    /// True when mail really leaves (SMTP), false for the outbox.
+    pub fn sends(&self) -> bool {
+        matches!(self, Self::Smtp { .. })
+    }
+
     /// A short description for the boot output.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -112,7 +118,8 @@ impl Mailer {
                     )
                     .await
                     .map_err(|error| MailError::Send(error.to_string()))?;
-                tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail stored in the development outbox");
+                // Never the body: its links sign in whoever reads the log.
+                tracing::info!(to = %mail.to, subject = %mail.subject, "mail stored in the development outbox (not sent)");
                 Ok(())
             }
         }

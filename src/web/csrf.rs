@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::failure::PageError;
-use super::visitor::{AnonymousCsrf, CSRF_COOKIE, Visitor};
+use super::visitor::{AnonymousCsrf, Visitor, csrf_cookie_name};
 use crate::accounts::secrets::{random_token, same_secret};
 
 /// Paths whose POSTs come from other sites by design (signed webhooks).
@@ -96,7 +96,7 @@ pub async fn guard(
         return Err(PageError::Forbidden.into());
     }
     let existing = request
-        .cookie(CSRF_COOKIE)
+        .cookie(csrf_cookie_name(secure))
         .map(|cookie| cookie.value().to_owned())
         .filter(|value| value.len() == 43);
     let (value, fresh) = match existing {
@@ -111,7 +111,7 @@ pub async fn guard(
         .insert(AnonymousCsrf(value.clone()));
     let mut response = next.call(request).await?;
     if fresh {
-        let cookie = Cookie::build(CSRF_COOKIE, value)
+        let cookie = Cookie::build(csrf_cookie_name(secure), value)
             .path("/")
             .http_only(true)
             .secure(secure)
@@ -151,6 +151,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let body = body
                 .await
                 .map_err(|_| PageError::BadRequest("The form could not be read.".to_owned()))?;
+            if !super::input::is_clean(&body) {
+                return Err(PageError::BadRequest(super::input::REFUSED.to_owned()));
+            }
             let visitor = Visitor::from_request(&request, &mut Payload::None).await?;
             let token: TokenField = serde_html_form::from_bytes(&body)
                 .map_err(|_| PageError::BadRequest("The form could not be read.".to_owned()))?;

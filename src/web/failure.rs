@@ -64,7 +64,11 @@ impl From<tokio_postgres::Error> for PageError {
         let unavailable_state = state
             .as_deref()
             .is_some_and(|code| matches!(code.get(..2), Some("08" | "53" | "57")));
-        if state.as_deref() == Some("53100") {
+        if matches!(state.as_deref(), Some("22021" | "22P05")) {
+            // Text PostgreSQL cannot store (a NUL that slipped past the
+            // edge, say): the request's fault, said as such.
+            Self::BadRequest(super::input::REFUSED.to_owned())
+        } else if state.as_deref() == Some("53100") {
             Self::StorageFull(error.as_db_error().map_or_else(
                 || error.to_string(),
                 |db_error| db_error.message().to_owned(),

@@ -5,6 +5,8 @@ pub mod client_ip;
 pub mod csrf;
 pub mod errors;
 pub mod failure;
+pub mod host;
+pub mod input;
 pub mod local_time;
 pub mod observe;
 pub mod pages;
@@ -95,6 +97,11 @@ pub struct AppState {
     /// Where each HTTP worker gets a pool of its own (else they share
     /// `pool`).
     pub worker_pools: Option<crate::db::WorkerPools>,
+    /// The Host values requests may carry.
+    pub allowed_hosts: host::AllowedHosts,
+    /// Only this machine can reach the site (bound to loopback, base URL
+    /// on loopback): the development outbox then shows every message whole.
+    pub local_only: bool,
 }
 
 impl AppState {
@@ -139,6 +146,8 @@ impl AppState {
             backups: crate::backup::Backups::default(),
             background: crate::background::Background::current(),
             worker_pools: None,
+            allowed_hosts: host::AllowedHosts::default(),
+            local_only: false,
         }
     }
 
@@ -213,6 +222,9 @@ pub fn server(
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(Compress::default())
             .wrap(actix_web::middleware::from_fn(csrf::guard))
+            .wrap(actix_web::middleware::from_fn(no_store_when_signed_in))
+            .wrap(actix_web::middleware::from_fn(input::guard))
+            .wrap(actix_web::middleware::from_fn(host::guard))
             .wrap(security_headers(hsts, &csp))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
@@ -226,6 +238,29 @@ pub fn server(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// `Cache-Control: no-store` on every answer to a signed-in browser and on
+/// the admin area (unless the handler chose its own): a shared computer's
+/// cache or a proxy must not keep a private page.
+async fn no_store_when_signed_in(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let private = request.path().starts_with("/admin")
+        || request.path().starts_with("/account")
+        || request
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|state| request.cookie(&state.session_cookie_name).is_some());
+    let mut response = next.call(request).await?;
+    let headers = response.headers_mut();
+    if private && !headers.contains_key(actix_web::http::header::CACHE_CONTROL) {
+        headers.insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(response)
 }
 
 fn security_headers(hsts: bool, csp: &str) -> DefaultHeaders {

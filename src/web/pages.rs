@@ -37,6 +37,16 @@ fn notice(code: &str) -> Option<Flash> {
             "Your password was changed and your other sessions were signed out.",
         ),
         "profile-saved" => ("success", "Your profile was saved."),
+        "password-removed" => (
+            "warning",
+            "Your address is confirmed. This account had a password chosen before the address was proven, \
+             perhaps by someone else, so it was removed and every other session was signed out. Choose \
+             your own password below.",
+        ),
+        "password-link-sent" => (
+            "info",
+            "We mailed you a link to choose a password. It works for one hour.",
+        ),
         "email-change-sent" => (
             "info",
             "Check the new address: the change happens when you open the link we sent.",
@@ -221,12 +231,22 @@ pub async fn home(
         "Soloist: a complete SaaS application in one binary, with its own PostgreSQL.",
     )
     .with_notice(&request);
-    if layout.flash.is_none() {
+    // Only someone at the server itself is told how to finish the setup;
+    // the public never learns that the site has no administrator yet.
+    let on_this_machine = visitor
+        .ip
+        .as_deref()
+        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback());
+    if layout.flash.is_none() && on_this_machine {
         let client = state.pool.get().await?;
         if !crate::accounts::store::admin_exists(&client).await? {
             layout.flash = Some(Flash {
                 kind: "info".to_owned(),
-                message: "Finish setting up: create the first administrator at /setup.".to_owned(),
+                message:
+                    "Finish setting up: open the one-time setup link that Soloist printed when it \
+                          started (in its terminal or log), or run `soloist admin create`."
+                        .to_owned(),
             });
         }
     }
@@ -234,12 +254,14 @@ pub async fn home(
     if !featured.is_empty() {
         layout.extra_css = Some("/categories.css".to_owned());
     }
+    let is_admin = layout.is_admin;
     let page = HomePage {
         featured,
         layout,
         database: site.database.clone(),
         migrations: format!("Version {}", site.schema_version),
-        data_dir: site.data_dir.clone(),
+        // Where the data lives is for administrators only.
+        data_dir: site.data_dir.clone().filter(|_| is_admin),
     };
     Ok(render(&page, StatusCode::OK))
 }

@@ -36,9 +36,18 @@ pub const SIGN_IN_PER_IP: Limit = Limit {
     max: 30,
     window: Duration::from_secs(300),
 };
-/// Failed sign-ins per account: at most 100 an hour, and the window passes,
-/// so an attacker cannot lock the owner out for good (and magic links
-/// still work meanwhile).
+/// Failed sign-ins of one account from one network (an IPv4 address or
+/// an IPv6 /64): an attacker at one place gets 10 guesses in 15 minutes,
+/// and cannot use them up for anyone elsewhere.
+pub const SIGN_IN_FAILURES_PER_ACCOUNT_AND_NETWORK: Limit = Limit {
+    name: "sign-in-failures:account-network",
+    max: 10,
+    window: Duration::from_secs(900),
+};
+/// Failed sign-ins of one account from browsers it never signed in from,
+/// whatever their addresses: brute force stays at 100 guesses an hour. A
+/// browser the owner signed in from before (its known-device cookie) is
+/// not held by it, so an attacker cannot lock the owner out.
 pub const SIGN_IN_FAILURES_PER_ACCOUNT: Limit = Limit {
     name: "sign-in-failures:account",
     max: 100,
@@ -68,6 +77,23 @@ pub const EMAIL_LINK_PER_ACCOUNT: Limit = Limit {
     max: 5,
     window: Duration::from_secs(3600),
 };
+
+/// The network a client address counts for: the address itself for IPv4,
+/// its /64 for IPv6 (one subscriber's whole allocation), so hopping
+/// between the addresses of one network does not get more attempts.
+pub fn network_of(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V6(address)) => {
+            let segments = address.segments();
+            format!(
+                "{:x}:{:x}:{:x}:{:x}::/64",
+                segments[0], segments[1], segments[2], segments[3]
+            )
+        }
+        Some(std::net::IpAddr::V4(address)) => address.to_string(),
+        None => ip.unwrap_or_default().to_owned(),
+    }
+}
 
 fn bucket(limit: &Limit, key: &str) -> String {
     format!("{}:{}", limit.name, key)
@@ -109,4 +135,27 @@ pub async fn within(
 pub async fn prune(client: &impl GenericClient) -> Result<u64, StoreError> {
     let statement = client.prepare_cached(PRUNE).await?;
     Ok(client.execute(&statement, &[]).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::network_of;
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_ipv4_by_the_address() {
+        assert_eq!(
+            network_of(Some("2001:db8:1:2:aaaa::1")),
+            network_of(Some("2001:db8:1:2:bbbb:cccc:dddd:eeee"))
+        );
+        assert_ne!(
+            network_of(Some("2001:db8:1:2::1")),
+            network_of(Some("2001:db8:1:3::1"))
+        );
+        assert_eq!(network_of(Some("203.0.113.7")), "203.0.113.7");
+        assert_ne!(
+            network_of(Some("203.0.113.7")),
+            network_of(Some("203.0.113.8"))
+        );
+        assert_eq!(network_of(None), "");
+    }
 }

@@ -14,8 +14,16 @@ use crate::accounts::model::{Role, SessionId, Theme, User};
 use crate::accounts::secrets::token_hash;
 use crate::accounts::store as accounts;
 
-/// The name of the anonymous CSRF cookie (double-submit before sign-in).
-pub const CSRF_COOKIE: &str = "soloist_csrf";
+/// The name of the anonymous CSRF cookie (double-submit before sign-in):
+/// `__Host-` prefixed over https, so neither a subdomain nor a network
+/// attacker on plain http can plant one.
+pub fn csrf_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-soloist_csrf"
+    } else {
+        "soloist_csrf"
+    }
+}
 
 /// A signed-in user and their session.
 #[derive(Clone, Debug)]

@@ -1237,7 +1237,13 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
         .text()
         .await
         .unwrap();
-    assert!(home.contains("/setup"), "a fresh install points to setup");
+    assert!(
+        home.contains("one-time setup link"),
+        "a fresh install tells someone at this machine where setup is"
+    );
+    let setup_url = app.soloist.setup_url().expect("no admin yet: a setup link");
+    let setup_token = app.soloist.setup_token.clone().unwrap();
+    assert_eq!(setup_url, format!("{}/setup?token={setup_token}", app.url));
 
     // Without SMTP, mail lands in the outbox: a user signs up from it.
     let user = app.new_browser();
@@ -1298,12 +1304,13 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
     let created = app
         .post_form(
             &admin,
-            "/setup",
+            &format!("/setup?token={setup_token}"),
             "/setup",
             &[
                 ("name", "Owner"),
                 ("email", "owner@example.com"),
                 ("password", PASSWORD),
+                ("token", &setup_token),
             ],
         )
         .await;
@@ -1333,6 +1340,7 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
                 ("name", "Second"),
                 ("email", "second@example.com"),
                 ("password", PASSWORD),
+                ("token", &setup_token),
             ],
         )
         .await;

@@ -495,9 +495,7 @@ async fn slug_clashes_get_a_message_with_a_suggestion_and_unicode_titles_keep_th
     assert_eq!(clash.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = clash.text().await.unwrap();
     assert!(
-        body.contains(
-            "Another post already uses the address “café-déjà-vu”. Try “café-déjà-vu-3”."
-        ),
+        body.contains("The address “café-déjà-vu” is not available. Try “café-déjà-vu-3”."),
         "{body}"
     );
     assert!(

@@ -9,6 +9,7 @@
 )]
 
 mod accounts;
+mod attacks;
 mod audit;
 mod backup;
 mod bad_input;

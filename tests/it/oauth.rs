@@ -230,30 +230,197 @@ async fn github_sign_in_creates_a_verified_account_and_signs_in_again_by_provide
     app.soloist.stop().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oauth_never_links_to_an_unverified_local_account() {
-    let (app, provider) = app_with_providers().await;
-    // A pre-hijacking attempt: someone registers the victim's address with a password, unverified.
-    let attacker = app.new_browser();
+const SQUATTER_PASSWORD: &str = "correct horse battery staple";
+
+/// A pre-account takeover attempt: someone signs up with the victim's
+/// address and a password of their own; nobody confirms it.
+async fn squat(app: &TestApp, email: &str) -> reqwest::Client {
+    let squatter = app.new_browser();
+    let response = app
+        .post_form(
+            &squatter,
+            "/sign-up",
+            "/sign-up",
+            &[
+                ("name", "Mallory"),
+                ("email", email),
+                ("password", SQUATTER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    squatter
+}
+
+/// The squatter's sign-in with the password they chose.
+async fn squatter_signs_in(app: &TestApp, email: &str) -> StatusCode {
     app.post_form(
-        &attacker,
-        "/sign-up",
-        "/sign-up",
-        &[
-            ("name", "Mallory"),
-            ("email", "victim@example.com"),
-            ("password", "correct horse battery staple"),
-        ],
+        &app.new_browser(),
+        "/sign-in",
+        "/sign-in",
+        &[("email", email), ("password", SQUATTER_PASSWORD)],
     )
-    .await;
-    set(&provider, 7, "victim@example.com", true);
-    let victim = app.new_browser();
-    let refused = oauth_sign_in(&app, &victim, "google").await;
-    assert_eq!(refused.status(), StatusCode::CONFLICT);
-    assert!(refused.text().await.unwrap().contains("not confirmed"));
-    let links: i64 = app
+    .await
+    .status()
+}
+
+/// The token of the newest outbox mail to `email`.
+async fn outbox_token(app: &TestApp, email: &str) -> String {
+    let body: String = app
         .sql()
         .await
+        .query_one(
+            "SELECT body FROM mail_outbox WHERE to_address = $1 ORDER BY created_at DESC LIMIT 1",
+            &[&email],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    body.split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_squatters_password_dies_when_the_owner_signs_in_with_google() {
+    let (app, provider) = app_with_providers().await;
+    squat(&app, "victim@example.com").await;
+    // The unconfirmed account cannot be used with the squatter's password.
+    assert_eq!(
+        squatter_signs_in(&app, "victim@example.com").await,
+        StatusCode::FORBIDDEN
+    );
+    // Google vouches for the address: the real owner gets the account...
+    set(&provider, 7, "victim@example.com", true);
+    let victim = app.new_browser();
+    let linked = oauth_sign_in(&app, &victim, "google").await;
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    let (status, _) = app.get(&victim, "/account").await;
+    assert_eq!(status, 200);
+    // ...without the password someone else chose for it.
+    assert_eq!(
+        squatter_signs_in(&app, "victim@example.com").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let sql = app.sql().await;
+    let passwords: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM accounts WHERE provider = 'credentials'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(passwords, 0);
+    let removal: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM audit_logs WHERE action = 'DELETE' AND entity = 'accounts' \
+             AND metadata->>'via' = 'google'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(removal, 1, "the removal is in the audit trail");
+    // A provider that does not vouch for the address cannot sign in at all.
+    set(&provider, 8, "other@example.com", false);
+    let unverified = oauth_sign_in(&app, &app.new_browser(), "github").await;
+    assert_eq!(unverified.status(), StatusCode::FORBIDDEN);
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_squatter_is_out_after_the_owner_confirms_the_mailed_link_and_links_google() {
+    let (app, provider) = app_with_providers().await;
+    squat(&app, "victim@example.com").await;
+    // The owner opens the confirmation mail the squatter's sign-up sent, in
+    // their own browser, and confirms without knowing the password.
+    let token = outbox_token(&app, "victim@example.com").await;
+    let victim = app.new_browser();
+    let (_, page) = app
+        .get(&victim, &format!("/verify-email?token={token}"))
+        .await;
+    assert!(page.contains("leave it empty"), "{page}");
+    let confirmed = app
+        .post_form(
+            &victim,
+            "/sign-in",
+            "/verify-email",
+            &[("token", &token), ("password", "")],
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        confirmed.headers()["location"],
+        "/account/security?notice=password-removed"
+    );
+    let (_, security) = app
+        .get(&victim, "/account/security?notice=password-removed")
+        .await;
+    assert!(security.contains("Choose a password") && security.contains("perhaps by someone else"));
+    set(&provider, 9, "victim@example.com", true);
+    assert_eq!(
+        oauth_sign_in(&app, &victim, "google").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        squatter_signs_in(&app, "victim@example.com").await,
+        StatusCode::UNAUTHORIZED
+    );
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linking_tells_the_owner_and_an_administrators_account_needs_its_own_sign_in_first() {
+    let (app, provider) = app_with_providers().await;
+    let member = app
+        .signed_in_as("member@example.com", "Member", false)
+        .await;
+    drop(member);
+    set(&provider, 10, "member@example.com", true);
+    assert_eq!(
+        oauth_sign_in(&app, &app.new_browser(), "github")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let sql = app.sql().await;
+    let mut notices = 0_i64;
+    for _ in 0..100 {
+        notices = sql
+            .query_one(
+                "SELECT count(*) FROM mail_outbox WHERE to_address = 'member@example.com' \
+                 AND subject LIKE 'GitHub was connected%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if notices > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(notices, 1, "the owner is told that GitHub can sign in now");
+    // An administrator's address at a provider is not enough...
+    let admin = app.signed_in_as("boss@example.com", "Boss", true).await;
+    set(&provider, 11, "boss@example.com", true);
+    let stranger = app.new_browser();
+    let refused = oauth_sign_in(&app, &stranger, "google").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&stranger, "/admin").await.0, 303, "not signed in");
+    // ...the administrator connects it from their own signed-in browser.
+    let (_, security) = app.get(&admin, "/account/security").await;
+    assert!(security.contains("Connect Google"));
+    assert_eq!(
+        oauth_sign_in(&app, &admin, "google").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let links: i64 = sql
         .query_one(
             "SELECT count(*) FROM accounts WHERE provider = 'google'",
             &[],
@@ -261,21 +428,7 @@ async fn oauth_never_links_to_an_unverified_local_account() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(links, 0);
-    // Once the local address is verified, the same identity links to it.
-    app.sql()
-        .await
-        .execute("UPDATE users SET email_verified = true", &[])
-        .await
-        .unwrap();
-    assert_eq!(
-        oauth_sign_in(&app, &victim, "google").await.status(),
-        StatusCode::SEE_OTHER
-    );
-    // A provider that does not vouch for the address cannot sign in at all.
-    set(&provider, 8, "other@example.com", false);
-    let unverified = oauth_sign_in(&app, &app.new_browser(), "github").await;
-    assert_eq!(unverified.status(), StatusCode::FORBIDDEN);
+    assert_eq!(links, 1);
     app.soloist.stop().await.unwrap();
 }
 

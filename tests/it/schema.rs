@@ -396,6 +396,7 @@ const ADDED_TABLES: &[&str] = &[
     "mail_outbox",
     "stripe_events",
     "stripe_checkouts",
+    "setup_tokens",
 ];
 
 /// (index, table, unique) named in the seed.
@@ -487,7 +488,8 @@ async fn migrations_build_the_seed_schema_on_an_empty_database_and_rerun_as_a_no
             "V7__publishing",
             "V8__billing",
             "V9__audit_trail",
-            "V10__statement_statistics"
+            "V10__statement_statistics",
+            "V11__setup_tokens"
         ]
     );
     assert_eq!(first.version, soloist::db::latest_embedded_version());

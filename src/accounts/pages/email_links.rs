@@ -4,18 +4,21 @@
 //! use them up). Tokens are single use, even under concurrent redemption.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{actor, issue_link, parse_email, see_other, start_session};
+use super::{
+    actor, asked_from_this_browser, issue_link, issue_token, parse_email, see_other, start_session,
+};
 use crate::accounts::model::VerificationTokenType;
+use crate::accounts::proof;
 use crate::accounts::secrets::{Password, token_hash};
 use crate::accounts::store;
 use crate::audit;
 use crate::mail::Mail;
 use crate::web::AppState;
-use crate::web::csrf::{CsrfForm, EmptyForm};
+use crate::web::csrf::CsrfForm;
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::rate_limit::{self, EMAIL_LINK_PER_ACCOUNT, EMAIL_LINK_PER_IP};
@@ -59,6 +62,11 @@ pub struct ConfirmTokenPage {
     pub token: String,
     /// The button's label.
     pub button: String,
+    /// Ask for the password chosen at sign-up (a link opened elsewhere
+    /// than where the account was made).
+    pub ask_password: bool,
+    /// The password field's message.
+    pub password_error: Option<String>,
 }
 
 /// A token in a link or a form.
@@ -66,6 +74,16 @@ pub struct ConfirmTokenPage {
 pub struct TokenQuery {
     #[serde(default)]
     token: String,
+}
+
+/// The confirmation form: the token, and the password chosen at sign-up
+/// when the link is opened in another browser.
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
 }
 
 /// Token pages must not leak the token through the Referer header.
@@ -109,29 +127,127 @@ fn confirm_page(
         action: action.to_owned(),
         token: token.chars().take(64).collect(),
         button: button.to_owned(),
+        ask_password: false,
+        password_error: None,
     };
     no_referrer(render(&page, StatusCode::OK))
 }
 
+/// The confirmation page of a sign-up link opened in another browser than
+/// the one that signed up: whoever opens it owns the address, but may not
+/// be who chose the account's password.
+fn confirm_elsewhere_page(
+    visitor: &Visitor,
+    token: &str,
+    password_error: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
+    let page = ConfirmTokenPage {
+        layout: Layout::for_visitor(
+            visitor,
+            "Confirm your email address",
+            "Confirm this address.",
+        ),
+        heading: "Confirm your email address".to_owned(),
+        message: "If you created this account, enter the password you chose to keep it. If you did not, \
+                  leave it empty: the password someone else chose is removed, and you can choose your own."
+            .to_owned(),
+        action: "/verify-email".to_owned(),
+        token: token.chars().take(64).collect(),
+        button: "Confirm my email".to_owned(),
+        ask_password: true,
+        password_error,
+    };
+    no_referrer(render(&page, status))
+}
+
+/// The account a live sign-up confirmation token would confirm, when it
+/// has a password that was set before its address was proven.
+async fn unproven_password_account(
+    client: &impl deadpool_postgres::GenericClient,
+    token: &str,
+) -> Result<Option<(crate::accounts::model::User, String)>, PageError> {
+    let Some((email, None)) = store::live_token(
+        client,
+        &token_hash(token),
+        VerificationTokenType::EmailVerification,
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    match store::credentials_by_email(client, &email).await? {
+        Some((user, Some(hash))) if !user.email_verified => Ok(Some((user, hash))),
+        _ => Ok(None),
+    }
+}
+
 /// `GET /verify-email?token=`.
-pub async fn verify_page(visitor: Visitor, query: web::Query<TokenQuery>) -> HttpResponse {
-    confirm_page(
+pub async fn verify_page(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<TokenQuery>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    if !asked_from_this_browser(&request, &query.token) {
+        let client = state.pool.get().await?;
+        if unproven_password_account(&client, &query.token)
+            .await?
+            .is_some()
+        {
+            return Ok(confirm_elsewhere_page(
+                &visitor,
+                &query.token,
+                None,
+                StatusCode::OK,
+            ));
+        }
+    }
+    Ok(confirm_page(
         &visitor,
         "Confirm your email address",
         "Press the button to confirm this address and sign in.",
         "/verify-email",
         &query.token,
         "Confirm my email",
-    )
+    ))
 }
 
 /// `POST /verify-email`: verifies the address (or completes an email
-/// change) and signs in.
+/// change) and signs in. The first proof of a new account's address keeps
+/// its password only when the link is opened in the browser that signed up
+/// or the password is typed again; otherwise the password is removed (see
+/// [`crate::accounts::proof`]).
 pub async fn verify(
     state: web::Data<AppState>,
-    request: CsrfForm<TokenQuery>,
+    request: CsrfForm<VerifyForm>,
+    http: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
+    let mut keep_password = asked_from_this_browser(&http, &form.token);
+    if !keep_password && !form.password.is_empty() {
+        let client = state.pool.get().await?;
+        let account = unproven_password_account(&client, &form.token).await?;
+        drop(client);
+        if let Some((_, hash)) = account {
+            let typed = Password::attempt(&form.password);
+            keep_password = match &typed {
+                Some(password) => state.hasher.verify(password, Some(&hash)).await?,
+                None => false,
+            };
+            if !keep_password {
+                return Ok(confirm_elsewhere_page(
+                    &visitor,
+                    &form.token,
+                    Some(
+                        "That is not the password of this account. Leave it empty if you did not create it."
+                            .to_owned(),
+                    ),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ));
+            }
+        }
+    }
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let Some((email, for_user)) = store::redeem_token(
@@ -143,6 +259,7 @@ pub async fn verify(
     else {
         return Ok(expired_link(&visitor));
     };
+    let mut password_removed = false;
     let user = match for_user {
         // An email change: the new address is proven, move the account to it.
         Some(user_id) => {
@@ -175,21 +292,24 @@ pub async fn verify(
             });
             store::user_by_id(&transaction, user_id).await?
         }
-        None => {
-            if let Some(user_id) = store::mark_verified(&transaction, &email).await? {
-                let changes = audit::diff(&[("email_verified", false.into(), true.into())]);
-                audit::store::record(
+        None => match store::user_by_email(&transaction, &email).await? {
+            Some(user) => {
+                let proven = proof::address_proven(
                     &transaction,
+                    &user,
+                    keep_password,
                     &audit::Actor {
-                        user_id: Some(user_id),
+                        user_id: Some(user.id),
                         ..actor(&visitor)
-                    }
-                    .entry("UPDATE", "users", Some(user_id.0), changes),
+                    },
+                    "email verification",
                 )
                 .await?;
+                password_removed = proven.password_removed;
+                store::user_by_id(&transaction, user.id).await?
             }
-            store::user_by_email(&transaction, &email).await?
-        }
+            None => None,
+        },
     };
     let Some(user) = user.filter(|user| user.is_active) else {
         transaction.commit().await?;
@@ -197,39 +317,68 @@ pub async fn verify(
     };
     let cookie = start_session(&transaction, &state, &user, &visitor, "email verification").await?;
     transaction.commit().await?;
-    let mut response = see_other("/account?notice=email-verified");
+    let mut response = see_other(if password_removed {
+        "/account/security?notice=password-removed"
+    } else {
+        "/account?notice=email-verified"
+    });
     response.add_cookie(&cookie).ok();
     Ok(response)
 }
 
-/// `POST /verify-email/resend` (signed in).
+/// `POST /verify-email/resend`: a new confirmation link for an address
+/// whose account is not confirmed yet; the same answer whether or not
+/// there is one.
 pub async fn resend_verification(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
-    let visitor = request.visitor;
-    let signed_in = visitor.require_user()?;
-    if signed_in.user.email_verified {
+    let CsrfForm { form, visitor } = request;
+    if visitor.signed_in.is_some() {
+        // Only confirmed accounts have sessions.
         return Ok(see_other("/account"));
     }
+    let Ok(email) = parse_email(&form.email) else {
+        return Err(PageError::BadRequest(
+            "Enter an email address like name@example.com.".to_owned(),
+        ));
+    };
     let client = state.pool.get().await?;
-    if !rate_limit::allow(&client, &EMAIL_LINK_PER_ACCOUNT, &signed_in.user.email).await? {
+    let network = rate_limit::network_of(visitor.ip.as_deref());
+    if !rate_limit::allow(&client, &EMAIL_LINK_PER_IP, &network).await?
+        || !rate_limit::allow(&client, &EMAIL_LINK_PER_ACCOUNT, &email).await?
+    {
         return Err(PageError::TooManyRequests);
     }
-    let link = issue_link(
-        &client,
-        &state,
-        &signed_in.user.email,
-        VerificationTokenType::EmailVerification,
-        None,
-    )
-    .await?;
-    state.send_mail_later(super::verification_mail(
-        &state,
-        &signed_in.user.email,
-        &link,
-    ));
-    Ok(see_other("/account?notice=verification-sent"))
+    let waiting = store::user_by_email(&client, &email)
+        .await?
+        .filter(|user| user.is_active && !user.email_verified);
+    let token = match waiting {
+        Some(user) => {
+            let (link, token) = issue_token(
+                &client,
+                &state,
+                &user.email,
+                VerificationTokenType::EmailVerification,
+                None,
+            )
+            .await?;
+            state.send_mail_later(super::verification_mail(&state, &user.email, &link));
+            Some(token)
+        }
+        None => None,
+    };
+    let mut response = check_email_page(
+        &visitor,
+        "Check your email",
+        &format!(
+            "If {email} has an account waiting for confirmation, a new link is on its way. It works for 24 hours."
+        ),
+    );
+    response
+        .add_cookie(&super::sign_up_cookie(&state, token.as_deref())?)
+        .ok();
+    Ok(response)
 }
 
 /// `GET /reset-password`.
@@ -274,7 +423,7 @@ async fn mail_link_if_known(
     compose: fn(&AppState, &crate::accounts::model::User, &str) -> Mail,
 ) -> Result<(), PageError> {
     let client = state.pool.get().await?;
-    let ip = visitor.ip.clone().unwrap_or_default();
+    let ip = rate_limit::network_of(visitor.ip.as_deref());
     if !rate_limit::allow(&client, &EMAIL_LINK_PER_IP, &ip).await?
         || !rate_limit::allow(&client, &EMAIL_LINK_PER_ACCOUNT, email).await?
     {
@@ -431,14 +580,18 @@ pub async fn reset(
     let Some(user) = store::user_by_email(&transaction, &email).await? else {
         return Ok(expired_link(&visitor));
     };
-    store::set_password_hash(&transaction, user.id, &password_hash).await?;
-    // Opening the mailed link proves the address too.
-    store::mark_verified(&transaction, &email).await?;
-    let ended = store::end_other_sessions(&transaction, user.id, None).await?;
     let actor = audit::Actor {
         user_id: Some(user.id),
         ..actor(&visitor)
     };
+    // Opening the mailed link proves the address too; the new password is
+    // the prover's own.
+    proof::address_proven(&transaction, &user, true, &actor, "password reset").await?;
+    store::set_password_hash(&transaction, user.id, &password_hash).await?;
+    let ended = store::end_other_sessions(&transaction, user.id, None).await?;
+    // Other links mailed before (another reset, a magic link, an email
+    // change) die with the old password.
+    store::revoke_links(&transaction, &user.email, user.id).await?;
     let mut entry = actor.entry(
         "UPDATE",
         "accounts",
@@ -559,10 +712,24 @@ pub async fn magic_link_sign_in(
     else {
         return Ok(expired_link(&visitor));
     };
-    store::mark_verified(&transaction, &email).await?;
+    let proven = proof::address_proven(
+        &transaction,
+        &user,
+        false,
+        &audit::Actor {
+            user_id: Some(user.id),
+            ..actor(&visitor)
+        },
+        "magic link",
+    )
+    .await?;
     let cookie = start_session(&transaction, &state, &user, &visitor, "magic link").await?;
     transaction.commit().await?;
-    let mut response = see_other("/account");
+    let mut response = see_other(if proven.password_removed {
+        "/account/security?notice=password-removed"
+    } else {
+        "/account"
+    });
     response.add_cookie(&cookie).ok();
     Ok(response)
 }

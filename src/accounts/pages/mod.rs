@@ -79,6 +79,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(settings::change_password),
         )
         .route(
+            "/account/password/link",
+            web::post().to(settings::password_link),
+        )
+        .route(
             "/account/sessions/end-others",
             web::post().to(settings::end_other_sessions),
         )
@@ -106,6 +110,7 @@ pub const POST_ROUTES: &[&str] = &[
     "/account/profile",
     "/account/email",
     "/account/password",
+    "/account/password/link",
     "/account/sessions/end-others",
     "/account/sessions/00000000-0000-0000-0000-000000000000/end",
 ];
@@ -256,6 +261,17 @@ pub async fn issue_link(
     kind: VerificationTokenType,
     user_id: Option<crate::accounts::model::UserId>,
 ) -> Result<String, PageError> {
+    Ok(issue_token(client, state, email, kind, user_id).await?.0)
+}
+
+/// Issues a token of `kind` for `email`: the link to mail and its token.
+pub async fn issue_token(
+    client: &impl GenericClient,
+    state: &AppState,
+    email: &str,
+    kind: VerificationTokenType,
+    user_id: Option<crate::accounts::model::UserId>,
+) -> Result<(String, String), PageError> {
     let token = random_token()?;
     let (lifetime, path) = match kind {
         VerificationTokenType::EmailVerification => (VERIFICATION_LIFETIME, "/verify-email"),
@@ -272,7 +288,43 @@ pub async fn issue_link(
     )
     .await?;
     // Links are built from the configured base URL, never the Host header.
-    Ok(format!("{}{path}?token={token}", state.base_url))
+    Ok((format!("{}{path}?token={token}", state.base_url), token))
+}
+
+/// The cookie that marks the browser a sign-up (or a new confirmation
+/// link) was asked from: opening the link in that browser keeps the
+/// password chosen there (see [`crate::accounts::proof`]).
+const SIGN_UP_COOKIE: &str = "soloist_sign_up";
+
+/// The sign-up cookie's value for a confirmation link's token.
+fn sign_up_binding(token: &str) -> String {
+    token_hash(&format!("sign-up:{token}"))
+}
+
+/// The sign-up cookie for `token` (a random value when there is none, so
+/// the answer looks the same for known and unknown addresses).
+pub fn sign_up_cookie(state: &AppState, token: Option<&str>) -> Result<Cookie<'static>, PageError> {
+    let value = match token {
+        Some(token) => sign_up_binding(token),
+        None => sign_up_binding(&random_token()?),
+    };
+    Ok(Cookie::build(SIGN_UP_COOKIE, value)
+        .path("/verify-email")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::seconds(
+            VERIFICATION_LIFETIME.whole_seconds(),
+        ))
+        .finish())
+}
+
+/// True when `request` comes from the browser that asked for the
+/// confirmation link whose token is `token`.
+pub fn asked_from_this_browser(request: &actix_web::HttpRequest, token: &str) -> bool {
+    request.cookie(SIGN_UP_COOKIE).is_some_and(|cookie| {
+        crate::accounts::secrets::same_secret(cookie.value(), &sign_up_binding(token))
+    })
 }
 
 /// The verification mail for a new or changed address.

@@ -2,9 +2,11 @@
 //!
 //! Linking rules (against account pre-hijacking): a provider identity
 //! already linked signs its user in; otherwise the provider must vouch for
-//! the email address, and an existing local account with that address is
-//! linked only if its own address is verified too. An unverified local
-//! account is never linked automatically.
+//! the email address. An existing account with that address is linked and
+//! its owner told by mail; if its address was not confirmed, this is its
+//! first proof, which removes a password chosen before it
+//! ([`crate::accounts::proof`]). An administrator's account is linked only
+//! from a browser already signed in to it.
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
@@ -15,9 +17,11 @@ use super::email_links::check_email_page;
 use super::{actor, safe_next, see_other, start_session};
 use crate::accounts::model::{NewAccount, NewUser, Role};
 use crate::accounts::oauth::{OAuthError, Provider, fetch_profile};
+use crate::accounts::proof;
 use crate::accounts::secrets::{random_token, same_secret};
 use crate::accounts::store;
 use crate::audit;
+use crate::mail::Mail;
 use crate::web::AppState;
 use crate::web::failure::PageError;
 use crate::web::visitor::Visitor;
@@ -155,6 +159,7 @@ pub async fn callback(
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let linked = store::user_by_provider_account(&transaction, slug, &profile.id).await?;
+    let mut linked_notice = None;
     let user = match linked {
         Some(user) => user,
         None => {
@@ -170,18 +175,64 @@ pub async fn callback(
                 ));
             };
             let user = match store::user_by_email(&transaction, &email).await? {
-                Some(existing) if existing.email_verified => existing,
-                Some(_) => {
+                // An administrator's account is linked only from a browser
+                // already signed in to it (the password, or a mailed link,
+                // proved who is linking).
+                Some(existing)
+                    if existing.role == Role::Admin
+                        && visitor
+                            .signed_in
+                            .as_ref()
+                            .is_none_or(|signed_in| signed_in.user.id != existing.id) =>
+                {
                     return Ok(refused(
                         &visitor,
-                        "Confirm your email first",
+                        "Sign in first",
                         &format!(
-                            "An account with {email} exists but its address is not confirmed yet. Sign in with your \
-                             password (or a sign-in link) and confirm your email, then connect {}.",
+                            "{email} is an administrator's account. Sign in to it with its password or a \
+                             sign-in link, then connect {} from Security, in the same browser.",
                             provider.kind
                         ),
-                        StatusCode::CONFLICT,
+                        StatusCode::FORBIDDEN,
                     ));
+                }
+                Some(existing) => {
+                    // The provider vouches for the address: the first proof
+                    // of an unconfirmed account removes a password someone
+                    // may have chosen for it before.
+                    proof::address_proven(
+                        &transaction,
+                        &existing,
+                        false,
+                        &audit::Actor {
+                            user_id: Some(existing.id),
+                            ..actor(&visitor)
+                        },
+                        slug,
+                    )
+                    .await?;
+                    if existing.email_verified {
+                        linked_notice = Some(Mail {
+                            to: existing.email.clone(),
+                            subject: format!(
+                                "{} was connected to your {} account",
+                                provider.kind, state.site_name
+                            ),
+                            body: format!(
+                                "Hello {},\n\nA {} account with your address can now sign in to your {} account.\n\
+                                 If this was not you, reset your password at {}/reset-password and sign out \
+                                 every session at {}/account/security.\n",
+                                existing.name,
+                                provider.kind,
+                                state.site_name,
+                                state.base_url,
+                                state.base_url
+                            ),
+                        });
+                    }
+                    store::user_by_id(&transaction, existing.id)
+                        .await?
+                        .ok_or(PageError::NotFound)?
                 }
                 None => {
                     let name: String = profile
@@ -251,6 +302,9 @@ pub async fn callback(
     }
     let cookie = start_session(&transaction, &state, &user, &visitor, slug).await?;
     transaction.commit().await?;
+    if let Some(mail) = linked_notice {
+        state.send_mail_later(mail);
+    }
     let mut response = see_other(&next);
     response.add_cookie(&cookie).ok();
     let mut spent = Cookie::build(FLOW_COOKIE, "").path("/auth").finish();

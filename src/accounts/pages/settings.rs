@@ -52,8 +52,6 @@ pub struct AccountPage {
     pub name: String,
     /// Email.
     pub email: String,
-    /// Whether the email is confirmed.
-    pub email_verified: bool,
     /// Role.
     pub role: String,
     /// Account creation.
@@ -108,7 +106,6 @@ pub async fn account(
             .with_notice(&request),
         name: details.user.name.clone(),
         email: details.user.email.clone(),
-        email_verified: details.user.email_verified,
         role: details.user.role.as_str().to_owned(),
         member_since: when(details.user.created_at),
         last_login: details.user.last_login_at.map(when),
@@ -448,9 +445,23 @@ pub async fn change_email(
     let Ok(email) = email else {
         return Err(PageError::BadRequest("Enter an email address.".to_owned()));
     };
-    // Whether or not the address is taken, the answer is the same; a taken
-    // address simply cannot complete the change.
+    // Whether or not the address is taken, the answer is the same. A taken
+    // address gets a notice, never a link that looks like a sign-up
+    // confirmation.
     let client = state.pool.get().await?;
+    if store::user_by_email(&client, &email).await?.is_some() {
+        state.send_mail_later(crate::mail::Mail {
+            to: email.clone(),
+            subject: format!("Someone tried to move a {} account to your address", state.site_name),
+            body: format!(
+                "Hello,\n\nSomeone signed in to another {site} account asked to change its address to this one. \
+                 This address already has its own account, so nothing was changed, and there is nothing \
+                 for you to do.\n\n{site}\n",
+                site = state.site_name
+            ),
+        });
+        return Ok(see_other("/account/profile?notice=email-change-sent"));
+    }
     let link = issue_link(
         &client,
         &state,
@@ -499,6 +510,11 @@ pub struct SecurityPage {
     pub sessions: Vec<SessionRow>,
     /// Password form messages.
     pub password_errors: PasswordErrors,
+    /// Whether the account has a password (else it is offered a link to
+    /// choose one).
+    pub has_password: bool,
+    /// Sign-in providers this account can connect: (URL slug, name).
+    pub providers: Vec<(String, String)>,
 }
 
 async fn security_page(
@@ -511,6 +527,9 @@ async fn security_page(
     let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
     let sessions = store::active_sessions_of(&client, signed_in.user.id).await?;
+    let has_password = store::password_hash_of(&client, signed_in.user.id)
+        .await?
+        .is_some();
     let moments = sessions
         .iter()
         .flat_map(|(session, last_seen)| [session.created_at, *last_seen]);
@@ -537,6 +556,12 @@ async fn security_page(
         layout,
         sessions,
         password_errors,
+        has_password,
+        providers: state
+            .oauth
+            .iter()
+            .map(|provider| (provider.kind.slug().to_owned(), provider.kind.to_string()))
+            .collect(),
     };
     Ok(render(&page, status))
 }
@@ -636,12 +661,18 @@ pub async fn change_password(
     let mut errors = PasswordErrors::default();
     let current_ok = match (Password::attempt(&form.current_password), &stored) {
         (Some(password), Some(hash)) => state.hasher.verify(&password, Some(hash)).await?,
-        // An account without a password (OAuth only) sets its first one here.
-        (_, None) => true,
+        // A first password goes through a link mailed to the address
+        // (`POST /account/password/link`): a stolen session alone must not
+        // be able to give the account a password.
+        (_, None) => false,
         (None, Some(_)) => false,
     };
     if !current_ok {
-        errors.current = Some("That is not your current password.".to_owned());
+        errors.current = Some(if stored.is_some() {
+            "That is not your current password.".to_owned()
+        } else {
+            "This account has no password yet: use the link we mail you to choose one.".to_owned()
+        });
     }
     let new = Password::new(
         &form.new_password,
@@ -666,6 +697,9 @@ pub async fn change_password(
     let ended =
         store::end_other_sessions(&transaction, signed_in.user.id, Some(signed_in.session_id))
             .await?;
+    // Links mailed before (a reset, a magic link, an email change) die
+    // with the old password.
+    store::revoke_links(&transaction, &signed_in.user.email, signed_in.user.id).await?;
     let mut entry = actor(&visitor).entry(
         "UPDATE",
         "accounts",
@@ -676,6 +710,47 @@ pub async fn change_password(
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
     Ok(see_other("/account/security?notice=password-changed"))
+}
+
+/// `POST /account/password/link`: mails the signed-in user's address a
+/// link to choose a password (an account that has none proves it owns the
+/// address first; a stolen session cannot).
+pub async fn password_link(
+    state: web::Data<AppState>,
+    request: CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    let visitor = request.visitor;
+    let signed_in = visitor.require_user()?;
+    let client = state.pool.get().await?;
+    if !crate::web::rate_limit::allow(
+        &client,
+        &crate::web::rate_limit::EMAIL_LINK_PER_ACCOUNT,
+        &signed_in.user.email,
+    )
+    .await?
+    {
+        return Err(PageError::TooManyRequests);
+    }
+    let link = issue_link(
+        &client,
+        &state,
+        &signed_in.user.email,
+        VerificationTokenType::PasswordReset,
+        None,
+    )
+    .await?;
+    state.send_mail_later(crate::mail::Mail {
+        to: signed_in.user.email.clone(),
+        subject: format!("Choose a password for {}", state.site_name),
+        body: format!(
+            "Hello {},\n\nTo choose a password for your account, open this link:\n\n{link}\n\n\
+             It works for one hour and only once. Choosing it signs out every session. If you did not \
+             ask for this, someone may be using your account: sign out every session at \
+             {}/account/security.\n",
+            signed_in.user.name, state.base_url
+        ),
+    });
+    Ok(see_other("/account/security?notice=password-link-sent"))
 }
 
 /// An outbox message as shown.
@@ -699,30 +774,64 @@ pub struct OutboxPage {
     pub layout: Layout,
     /// Newest first.
     pub messages: Vec<OutboxMessage>,
+    /// Mail is sent over SMTP (the outbox only holds older mail).
+    pub mail_sent: bool,
+    /// Only this machine reaches the site: every message is shown whole.
+    pub local_only: bool,
 }
 
-/// `GET /admin/outbox` (admins only; checked here, in the handler).
+/// Hides the tokens of a message's links (`token=...`), so that reading
+/// someone else's mail in the outbox does not let an admin into their
+/// account.
+fn mask_tokens(body: &str) -> String {
+    let mut masked = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find("token=") {
+        let (before, after) = rest.split_at(at + "token=".len());
+        masked.push_str(before);
+        let end = after
+            .find(|character: char| character.is_whitespace() || character == '&')
+            .unwrap_or(after.len());
+        if end > 0 {
+            masked.push_str("[hidden]");
+        }
+        rest = &after[end..];
+    }
+    masked.push_str(rest);
+    masked
+}
+
+/// `GET /admin/outbox` (admins only; checked here, in the handler). Each
+/// admin reads their own mail whole; the links in anyone else's are
+/// masked, unless only this machine can reach the site.
 pub async fn outbox(
     state: web::Data<AppState>,
     visitor: Visitor,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
+    let admin = visitor.require_admin()?;
     let client = state.pool.get().await?;
     let entries = crate::mail::recent_outbox(&client, 100).await?;
-    let zone = visitor
-        .signed_in
-        .as_ref()
-        .map_or("UTC", |signed_in| signed_in.timezone.as_str());
-    let times =
-        LocalTimes::load(&client, zone, entries.iter().map(|entry| entry.created_at)).await?;
+    let times = LocalTimes::load(
+        &client,
+        &admin.timezone,
+        entries.iter().map(|entry| entry.created_at),
+    )
+    .await?;
     let when = |moment| times.show(moment);
     let messages = entries
         .into_iter()
-        .map(|entry| OutboxMessage {
-            to: entry.to,
-            subject: entry.subject,
-            body: entry.body,
-            sent: when(entry.created_at),
+        .map(|entry| {
+            let whole = state.local_only || entry.to.eq_ignore_ascii_case(&admin.user.email);
+            OutboxMessage {
+                body: if whole {
+                    entry.body
+                } else {
+                    mask_tokens(&entry.body)
+                },
+                to: entry.to,
+                subject: entry.subject,
+                sent: when(entry.created_at),
+            }
         })
         .collect();
     let page = OutboxPage {
@@ -732,6 +841,26 @@ pub async fn outbox(
             "Mail written while no SMTP server is set.",
         ),
         messages,
+        mail_sent: state.mailer.sends(),
+        local_only: state.local_only,
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_tokens;
+
+    #[test]
+    fn outbox_links_lose_their_tokens_and_keep_the_rest() {
+        assert_eq!(
+            mask_tokens("Open:\n\nhttps://site.example/verify-email?token=abc_DEF-123\n\nThanks"),
+            "Open:\n\nhttps://site.example/verify-email?token=[hidden]\n\nThanks"
+        );
+        assert_eq!(
+            mask_tokens("a ?token=x&next=/ b token=y"),
+            "a ?token=[hidden]&next=/ b token=[hidden]"
+        );
+        assert_eq!(mask_tokens("no links"), "no links");
+    }
 }

@@ -1,16 +1,17 @@
 //! Sign-up, sign-in, sign-out and the first-run setup.
 
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    actor, issue_link, parse_email, parse_name, removed_session_cookie, safe_next, see_other,
-    start_session,
+    actor, issue_token, parse_email, parse_name, removed_session_cookie, safe_next, see_other,
+    sign_up_cookie, start_session,
 };
 use crate::accounts::model::{NewUser, Role, VerificationTokenType};
-use crate::accounts::secrets::Password;
+use crate::accounts::secrets::{Password, known_device_proof, same_secret, token_hash};
 use crate::accounts::store;
 use crate::audit;
 use crate::mail::Mail;
@@ -19,7 +20,8 @@ use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::rate_limit::{
-    self, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_PER_IP, SIGN_UP_PER_ACCOUNT, SIGN_UP_PER_IP,
+    self, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_FAILURES_PER_ACCOUNT_AND_NETWORK, SIGN_IN_PER_IP,
+    SIGN_UP_PER_ACCOUNT, SIGN_UP_PER_IP,
 };
 use crate::web::visitor::Visitor;
 
@@ -123,7 +125,7 @@ pub async fn sign_up(
         }
     };
     let client = state.pool.get().await?;
-    let ip = visitor.ip.clone().unwrap_or_default();
+    let ip = rate_limit::network_of(visitor.ip.as_deref());
     if !rate_limit::allow(&client, &SIGN_UP_PER_IP, &ip).await?
         || !rate_limit::allow(&client, &SIGN_UP_PER_ACCOUNT, &email).await?
     {
@@ -145,11 +147,11 @@ pub async fn sign_up(
         false,
     )
     .await?;
-    let mail = match created {
+    let (mail, token) = match created {
         Some(user) => {
             store::create_profile(&transaction, user.id).await?;
             store::set_password_hash(&transaction, user.id, &password_hash).await?;
-            let link = issue_link(
+            let (link, token) = issue_token(
                 &transaction,
                 &state,
                 &email,
@@ -170,32 +172,39 @@ pub async fn sign_up(
                 &actor.entry("CREATE", "users", Some(user.id.0), Some(changes)),
             )
             .await?;
-            super::verification_mail(&state, &email, &link)
+            (super::verification_mail(&state, &email, &link), Some(token))
         }
-        None => Mail {
-            to: email.clone(),
-            subject: format!(
-                "Someone tried to create a {} account with your address",
-                state.site_name
-            ),
-            body: format!(
-                "Hello,\n\nSomeone (perhaps you) tried to create an account with this address, but you already \
+        None => (
+            Mail {
+                to: email.clone(),
+                subject: format!(
+                    "Someone tried to create a {} account with your address",
+                    state.site_name
+                ),
+                body: format!(
+                    "Hello,\n\nSomeone (perhaps you) tried to create an account with this address, but you already \
                  have one.\n\nSign in: {base}/sign-in\nForgot your password? {base}/reset-password\n\n\
                  If it was not you, you can ignore this message.\n\n{site}\n",
-                base = state.base_url,
-                site = state.site_name
-            ),
-        },
+                    base = state.base_url,
+                    site = state.site_name
+                ),
+            },
+            None,
+        ),
     };
     transaction.commit().await?;
     state.send_mail_later(mail);
-    Ok(super::email_links::check_email_page(
+    let mut response = super::email_links::check_email_page(
         &visitor,
         "Check your email",
         &format!(
             "We sent a message to {email}. Open the link in it to confirm your address and sign in."
         ),
-    ))
+    );
+    response
+        .add_cookie(&sign_up_cookie(&state, token.as_deref())?)
+        .ok();
+    Ok(response)
 }
 
 /// `GET /sign-in`.
@@ -255,11 +264,29 @@ pub async fn sign_in_page(
 
 const WRONG_CREDENTIALS: &str = "That email and password do not match an account.";
 
+/// The cookie of a browser that signed in to an account with its password
+/// (see [`crate::accounts::secrets::known_device_proof`]).
+const KNOWN_DEVICE_COOKIE: &str = "soloist_device";
+
+/// `POST /sign-in` for an account whose address is not confirmed yet.
+#[derive(Template)]
+#[template(path = "accounts/confirm_first.html")]
+pub struct ConfirmFirstPage {
+    /// The layout.
+    pub layout: Layout,
+    /// The unconfirmed address.
+    pub email: String,
+}
+
 /// `POST /sign-in`: rate limits first, then one password check (against a
 /// dummy hash for unknown addresses), the same answer for every failure.
+/// Failures count per account and network (10 in 15 minutes) and, from
+/// browsers that never signed in to the account, per account (100 an
+/// hour): the owner's own browser is never locked out by someone else.
 pub async fn sign_in(
     state: web::Data<AppState>,
     request: CsrfForm<SignInForm>,
+    http: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
     let email = parse_email(&form.email).unwrap_or_default();
@@ -277,10 +304,9 @@ pub async fn sign_in(
         return Ok(failed(WRONG_CREDENTIALS));
     };
     let client = state.pool.get().await?;
-    let ip = visitor.ip.clone().unwrap_or_default();
-    if !rate_limit::allow(&client, &SIGN_IN_PER_IP, &ip).await?
-        || !rate_limit::within(&client, &SIGN_IN_FAILURES_PER_ACCOUNT, &email).await?
-    {
+    let network = rate_limit::network_of(visitor.ip.as_deref());
+    let account_network = format!("{email} from {network}");
+    if !rate_limit::allow(&client, &SIGN_IN_PER_IP, &network).await? {
         return Err(PageError::TooManyRequests);
     }
     let found = if email.is_empty() {
@@ -289,6 +315,25 @@ pub async fn sign_in(
         store::credentials_by_email(&client, &email).await?
     };
     let stored_hash = found.as_ref().and_then(|(_, hash)| hash.clone());
+    let device_proof = match (&found, &stored_hash) {
+        (Some((user, _)), Some(hash)) => Some(known_device_proof(hash, user.id)),
+        _ => None,
+    };
+    let known_device = device_proof.as_ref().is_some_and(|proof| {
+        http.cookie(KNOWN_DEVICE_COOKIE)
+            .is_some_and(|cookie| same_secret(cookie.value(), proof))
+    });
+    if !rate_limit::within(
+        &client,
+        &SIGN_IN_FAILURES_PER_ACCOUNT_AND_NETWORK,
+        &account_network,
+    )
+    .await?
+        || (!known_device
+            && !rate_limit::within(&client, &SIGN_IN_FAILURES_PER_ACCOUNT, &email).await?)
+    {
+        return Err(PageError::TooManyRequests);
+    }
     // No database connection is held while waiting for the hashing threads.
     drop(client);
     let matched = state
@@ -298,15 +343,46 @@ pub async fn sign_in(
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     match found {
+        // The password is right, but whoever chose it may not own the
+        // address: nothing until the address is proven.
+        Some((user, _)) if matched && user.is_active && !user.email_verified => {
+            let page = ConfirmFirstPage {
+                layout: Layout::for_visitor(
+                    &visitor,
+                    "Confirm your email first",
+                    "Confirm your email address.",
+                ),
+                email: user.email,
+            };
+            Ok(render(&page, StatusCode::FORBIDDEN))
+        }
         Some((user, _)) if matched && user.is_active => {
             let cookie = start_session(&transaction, &state, &user, &visitor, "password").await?;
             transaction.commit().await?;
             let mut response = see_other(&safe_next(&form.next));
             response.add_cookie(&cookie).ok();
+            if let Some(proof) = device_proof {
+                let device = Cookie::build(KNOWN_DEVICE_COOKIE, proof)
+                    .path("/sign-in")
+                    .http_only(true)
+                    .secure(state.secure_cookies)
+                    .same_site(SameSite::Strict)
+                    .max_age(CookieDuration::days(400))
+                    .finish();
+                response.add_cookie(&device).ok();
+            }
             Ok(response)
         }
         found => {
-            rate_limit::allow(&transaction, &SIGN_IN_FAILURES_PER_ACCOUNT, &email).await?;
+            rate_limit::allow(
+                &transaction,
+                &SIGN_IN_FAILURES_PER_ACCOUNT_AND_NETWORK,
+                &account_network,
+            )
+            .await?;
+            if !known_device {
+                rate_limit::allow(&transaction, &SIGN_IN_FAILURES_PER_ACCOUNT, &email).await?;
+            }
             let user_id = found.as_ref().map(|(user, _)| user.id);
             let mut entry = audit::Actor {
                 user_id,
@@ -360,50 +436,139 @@ pub struct SetupPage {
     pub name: String,
     /// Field messages.
     pub errors: SignUpErrors,
+    /// The setup token the visitor brought.
+    pub token: String,
+    /// Whether it is valid (else the page says where to find it).
+    pub token_ok: bool,
+}
+
+/// The setup token of a link or a form.
+#[derive(Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The setup form: the first administrator, and the setup token.
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    token: String,
+}
+
+fn setup_view(
+    visitor: &Visitor,
+    form: Option<&SetupForm>,
+    token: &str,
+    token_ok: bool,
+    errors: SignUpErrors,
+    status: StatusCode,
+) -> HttpResponse {
+    let page = SetupPage {
+        layout: Layout::for_visitor(visitor, "Set up Soloist", "Create the first administrator."),
+        email: form
+            .map(|form| form.email.chars().take(254).collect())
+            .unwrap_or_default(),
+        name: form
+            .map(|form| form.name.chars().take(100).collect())
+            .unwrap_or_default(),
+        errors,
+        token: if token_ok {
+            token.chars().take(64).collect()
+        } else {
+            String::new()
+        },
+        token_ok,
+    };
+    let mut response = render(&page, status);
+    response.headers_mut().insert(
+        actix_web::http::header::REFERRER_POLICY,
+        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Whether `token` is one of the setup tokens Soloist printed at boot.
+async fn setup_token_ok(
+    client: &impl deadpool_postgres::GenericClient,
+    token: &str,
+) -> Result<bool, PageError> {
+    Ok(!token.is_empty() && store::is_setup_token(client, &token_hash(token)).await?)
 }
 
 pub async fn setup_page(
     state: web::Data<AppState>,
     visitor: Visitor,
+    query: web::Query<SetupQuery>,
 ) -> Result<HttpResponse, PageError> {
     let client = state.pool.get().await?;
     if store::admin_exists(&client).await? {
         return Err(PageError::NotFound);
     }
-    let page = SetupPage {
-        layout: Layout::for_visitor(
-            &visitor,
-            "Set up Soloist",
-            "Create the first administrator.",
-        ),
-        email: String::new(),
-        name: String::new(),
-        errors: SignUpErrors::default(),
+    let token_ok = setup_token_ok(&client, &query.token).await?;
+    let status = if token_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
     };
-    Ok(render(&page, StatusCode::OK))
+    Ok(setup_view(
+        &visitor,
+        None,
+        &query.token,
+        token_ok,
+        SignUpErrors::default(),
+        status,
+    ))
 }
 
-/// `POST /setup`: only while no admin exists (checked under a lock, so two
-/// racing visitors cannot both become the first admin).
+/// `POST /setup`: only with a setup token printed at boot, and only while
+/// no admin exists (checked under a lock, so two racing visitors cannot
+/// both become the first admin).
 pub async fn setup(
     state: web::Data<AppState>,
-    request: CsrfForm<SignUpForm>,
+    request: CsrfForm<SetupForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let (email, name, password) = match form.parse() {
+    let client = state.pool.get().await?;
+    if !setup_token_ok(&client, &form.token).await? {
+        let status = if store::admin_exists(&client).await? {
+            return Err(PageError::NotFound);
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        return Ok(setup_view(
+            &visitor,
+            None,
+            "",
+            false,
+            SignUpErrors::default(),
+            status,
+        ));
+    }
+    drop(client);
+    let account = SignUpForm {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        password: form.password.clone(),
+        next: String::new(),
+    };
+    let (email, name, password) = match account.parse() {
         Ok(parsed) => parsed,
         Err(errors) => {
-            let page = SetupPage {
-                layout: Layout::for_visitor(
-                    &visitor,
-                    "Set up Soloist",
-                    "Create the first administrator.",
-                ),
-                email: form.email.chars().take(254).collect(),
-                name: form.name.chars().take(100).collect(),
+            return Ok(setup_view(
+                &visitor,
+                Some(&form),
+                &form.token,
+                true,
                 errors,
-            };
-            return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
     };
     let password_hash = state.hasher.hash(&password).await?;
@@ -418,19 +583,21 @@ pub async fn setup(
     // Never take over an existing account from this page: promoting one is
     // for the operator's CLI (`soloist admin create --email ...`).
     if store::user_by_email(&transaction, &email).await?.is_some() {
-        let page = SetupPage {
-            layout: Layout::for_visitor(&visitor, "Set up Soloist", "Create the first administrator."),
-            email,
-            name,
-            errors: SignUpErrors {
-                email: Some(
-                    "This address already has an account. Use another, or promote it with `soloist admin create --email`."
-                        .to_owned(),
-                ),
-                ..SignUpErrors::default()
-            },
+        let errors = SignUpErrors {
+            email: Some(
+                "This address already has an account. Use another, or promote it with `soloist admin create --email`."
+                    .to_owned(),
+            ),
+            ..SignUpErrors::default()
         };
-        return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
+        return Ok(setup_view(
+            &visitor,
+            Some(&form),
+            &form.token,
+            true,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
     }
     let user = store::create_user(
         &transaction,
@@ -444,6 +611,7 @@ pub async fn setup(
     store::create_profile(&transaction, user.id).await?;
     store::mark_verified(&transaction, &email).await?;
     store::set_password_hash(&transaction, user.id, &password_hash).await?;
+    store::clear_setup_tokens(&transaction).await?;
     let actor = audit::Actor {
         user_id: Some(user.id),
         ..actor(&visitor)

@@ -566,10 +566,12 @@ async fn choose_slug(
     match store::slug_owner(client, slug.as_str()).await? {
         None => Ok(Some(slug)),
         Some(owner) if Some(owner) == post => Ok(Some(slug)),
+        // The same words whoever holds the address, and whatever its state:
+        // the message must not tell a writer about other writers' drafts.
         Some(_) if typed => {
             let suggestion = free_slug(client, &slug).await?;
             errors.slug = Some(format!(
-                "Another post already uses the address “{slug}”. Try “{suggestion}”."
+                "The address “{slug}” is not available. Try “{suggestion}”."
             ));
             Ok(None)
         }
@@ -912,6 +914,12 @@ pub async fn change_status(
         .status
         .parse()
         .map_err(|_| PageError::BadRequest("Choose draft, published or archived.".to_owned()))?;
+    // Sessions belong to confirmed accounts only; publishing states it again.
+    if to == PostStatus::Published && !signed_in.user.email_verified {
+        return Err(PageError::BadRequest(
+            "Confirm your email address before publishing.".to_owned(),
+        ));
+    }
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let before = editable(store::post_for_update(&transaction, id).await?, signed_in)?;
