@@ -996,3 +996,83 @@ async fn a_taken_slug_says_the_same_whether_a_draft_or_a_published_post_holds_it
     assert!(!messages[0].contains("Another post"), "{}", messages[0]);
     app.soloist.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_the_setup_link_and_warnings_and_logs_no_mail_body() {
+    use crate::support::{
+        command, form_token, free_port, query_data_dir, scratch_dir, spawn, wait_healthy,
+    };
+    let dir = scratch_dir();
+    let port = free_port();
+    let running = spawn(command(&[
+        "serve",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--base-url",
+        "http://soloist.example",
+    ]));
+    wait_healthy(&running, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let output = running.output();
+    assert!(
+        output.contains("Warning: No SMTP server is set"),
+        "{output}"
+    );
+    let token = output
+        .split("http://soloist.example/setup?token=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no setup link in the boot output: {output}"))
+        .split(|character: char| character.is_whitespace() || character == '"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let browser = crate::support::browser();
+    let setup = browser
+        .get(format!("{base}/setup?token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(setup.status(), 200, "the printed link opens setup");
+    // A magic link goes to the outbox, and its token never to the log.
+    query_data_dir(
+        &dir,
+        "INSERT INTO users (email, name, email_verified) VALUES ('reader@example.com', 'Reader', true)",
+    )
+    .await;
+    let csrf = form_token(&browser, &format!("{base}/magic-link")).await;
+    let asked = browser
+        .post(format!("{base}/magic-link"))
+        .form(&[("email", "reader@example.com"), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 200);
+    let mut bodies = Vec::new();
+    for _ in 0..100 {
+        bodies = query_data_dir(&dir, "SELECT body FROM mail_outbox").await;
+        if !bodies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(bodies.len(), 1);
+    let (status, output) = running.signal_and_wait(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(
+        output.contains("mail stored in the development outbox"),
+        "{output}"
+    );
+    let mail_token = bodies[0]
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert!(
+        !output.contains(mail_token),
+        "a mailed token is in the log: {output}"
+    );
+}

@@ -640,8 +640,11 @@ async fn a_trusted_proxy_names_the_origin_forms_are_checked_against_and_others_c
     // Direct requests come from 127.0.0.1; only when it is a trusted proxy
     // may X-Forwarded-Host/-Proto say which origin the visitor used.
     for (trusted, expected) in [(true, 303), (false, 403)] {
+        // The site's public name is the proxy's (the Host check refuses
+        // any other name).
         let app = spawn_app_with(Overrides {
             trusted_proxies: trusted.then(|| vec!["127.0.0.1/32".to_owned()]),
+            base_url: Some("http://proxy.example".to_owned()),
             ..Overrides::default()
         })
         .await;

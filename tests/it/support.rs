@@ -490,7 +490,7 @@ pub fn http_status(port: u16, path: &str) -> Option<u16> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
     )
     .ok()?;
     let mut response = String::new();
