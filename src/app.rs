@@ -278,7 +278,12 @@ impl Soloist {
         };
         tracing::info!(mail = mailer.describe(), "outgoing mail");
         let mut warnings = Vec::new();
-        let local_only = addr.ip().is_loopback() && base_url_is_loopback(&base_url);
+        // Bound to loopback, with a plain-http base URL on loopback: only
+        // this machine reaches the site (an https base URL means a proxy
+        // brings visitors from elsewhere).
+        let local_only = addr.ip().is_loopback()
+            && base_url_is_loopback(&base_url)
+            && !base_url.starts_with("https://");
         if matches!(mailer, crate::mail::Mailer::Outbox { .. }) && !local_only {
             warnings.push(
                 "No SMTP server is set (SOLOIST_SMTP_URL): no mail leaves this server. Sign-up \
@@ -311,6 +316,7 @@ impl Soloist {
         let mut state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
         state.allowed_hosts = web::host::AllowedHosts::new(&base_url, addr, any_host);
         state.local_only = local_only;
+        state.share_image = config.share_image.clone();
         let worker_pools = db::WorkerPools::new(
             database.connect_config(),
             config.pool_size,
@@ -506,6 +512,31 @@ async fn maintain(pool: Pool, audit_retention_months: u32) {
         .await;
         if let Err(error) = result {
             tracing::warn!(%error, "creating upcoming audit partitions failed; retrying tomorrow");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_url_is_loopback;
+
+    #[test]
+    fn only_localhost_and_loopback_addresses_are_this_machine() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080/",
+            "http://[::1]:8080",
+            "http://127.1.2.3",
+        ] {
+            assert!(base_url_is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://example.com",
+            "http://10.0.0.5:8080",
+            "http://localhost.example.com",
+            "http://[2001:db8::1]:8080",
+        ] {
+            assert!(!base_url_is_loopback(url), "{url}");
         }
     }
 }

@@ -216,6 +216,9 @@ pub struct Overrides {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// The image link previews show for a post without an image of its own (og:image).
+    #[arg(long, env = "SOLOIST_SHARE_IMAGE", global = true, value_name = "URL")]
+    pub share_image: Option<String>,
     /// How long a request waits for a free database connection before a 503.
     #[arg(
         long,
@@ -260,6 +263,7 @@ impl Overrides {
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
             metrics_allow: self.metrics_allow.or(lower.metrics_allow),
             metrics_token: self.metrics_token.or(lower.metrics_token),
+            share_image: self.share_image.or(lower.share_image),
             pool_timeout_ms: self.pool_timeout_ms.or(lower.pool_timeout_ms),
         }
     }
@@ -308,6 +312,8 @@ pub struct Config {
     pub metrics_allow: Vec<ipnet::IpNet>,
     /// A bearer token that opens /metrics from anywhere.
     pub metrics_token: Option<String>,
+    /// The og:image of posts without an image (an absolute http(s) URL).
+    pub share_image: Option<String>,
     /// How long a request waits for a free database connection.
     pub pool_timeout: std::time::Duration,
 }
@@ -390,6 +396,10 @@ impl Config {
             metrics_token: values
                 .metrics_token
                 .filter(|token| !token.trim().is_empty()),
+            share_image: values
+                .share_image
+                .map(|url| url.trim().to_owned())
+                .filter(|url| !url.is_empty()),
             pool_timeout: std::time::Duration::from_millis(values.pool_timeout_ms.unwrap_or(2000)),
         };
         if config.pool_timeout.is_zero() {
@@ -406,6 +416,14 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "pool_size and workers must be at least 1".to_owned(),
             ));
+        }
+        if let Some(url) = &config.share_image
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url.contains(['"', '<', '>', ' ']))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "share_image must be an absolute http:// or https:// URL (got {url:?})"
+            )));
         }
         if let Some(url) = &config.base_url
             && !(url.starts_with("http://") || url.starts_with("https://"))

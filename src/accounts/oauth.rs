@@ -177,9 +177,27 @@ struct GitHubEmail {
 struct GoogleUser {
     sub: String,
     email: Option<String>,
-    email_verified: Option<bool>,
+    #[serde(default, deserialize_with = "boolean_or_string")]
+    email_verified: bool,
     name: Option<String>,
     picture: Option<String>,
+}
+
+/// OpenID providers send `email_verified` as `true` or, some of them, as
+/// the string `"true"`: both mean verified; anything else does not.
+fn boolean_or_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Boolean(bool),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Option::<Flag>::deserialize(deserializer)? {
+        Some(Flag::Boolean(value)) => value,
+        Some(Flag::Text(text)) => text.trim().eq_ignore_ascii_case("true"),
+        Some(Flag::Other(_)) | None => false,
+    })
 }
 
 /// One HTTP client for all provider calls (rustls with the ring provider,
@@ -267,7 +285,7 @@ pub async fn fetch_profile(
                 .await?;
             let verified_email = user
                 .email
-                .filter(|_| user.email_verified == Some(true))
+                .filter(|_| user.email_verified)
                 .map(|email| email.to_lowercase());
             Ok(ProviderProfile {
                 name: user
@@ -278,5 +296,29 @@ pub async fn fetch_profile(
                 avatar_url: user.picture,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GoogleUser;
+
+    fn verified(json: &str) -> bool {
+        serde_json::from_str::<GoogleUser>(json)
+            .unwrap()
+            .email_verified
+    }
+
+    #[test]
+    fn email_verified_is_true_as_a_boolean_or_the_string_true_only() {
+        let user = |flag: &str| format!(r#"{{"sub":"1","email":"a@example.com"{flag}}}"#);
+        assert!(verified(&user(r#","email_verified":true"#)));
+        assert!(verified(&user(r#","email_verified":"true""#)));
+        assert!(verified(&user(r#","email_verified":"TRUE""#)));
+        assert!(!verified(&user(r#","email_verified":"false""#)));
+        assert!(!verified(&user(r#","email_verified":false"#)));
+        assert!(!verified(&user(r#","email_verified":1"#)));
+        assert!(!verified(&user(r#","email_verified":null"#)));
+        assert!(!verified(&user("")));
     }
 }

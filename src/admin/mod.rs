@@ -11,27 +11,15 @@ use actix_web::web;
 /// The admin area's own routes.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/admin", web::get().to(overview::overview))
-        .route("/admin/users", web::get().to(users::list))
-        .route("/admin/users/{id}", web::get().to(users::detail))
-        .route("/admin/users/{id}/role", web::post().to(users::change_role))
-        .route(
-            "/admin/users/{id}/active",
-            web::post().to(users::change_active),
-        )
-        .route(
-            "/admin/users/{id}/verification",
-            web::post().to(users::resend_verification),
-        )
-        .route("/admin/audit", web::get().to(crate::audit::pages::list))
-        .route(
-            "/admin/audit.csv",
-            web::get().to(crate::audit::pages::export),
-        )
-        .route(
-            "/admin/audit/{id}",
-            web::get().to(crate::audit::pages::detail),
-        );
+        .service(web::resource("/admin").get(overview::overview))
+        .service(web::resource("/admin/users").get(users::list))
+        .service(web::resource("/admin/users/{id}").get(users::detail))
+        .service(web::resource("/admin/users/{id}/role").post(users::change_role))
+        .service(web::resource("/admin/users/{id}/active").post(users::change_active))
+        .service(web::resource("/admin/users/{id}/verification").post(users::resend_verification))
+        .service(web::resource("/admin/audit").get(crate::audit::pages::list))
+        .service(web::resource("/admin/audit.csv").get(crate::audit::pages::export))
+        .service(web::resource("/admin/audit/{id}").get(crate::audit::pages::detail));
 }
 
 /// Every admin page (GET), for the tests that check nobody else gets in.

@@ -402,7 +402,7 @@ pub async fn export(
             "Content-Disposition",
             format!("attachment; filename=\"{name}\""),
         ))
-        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Cache-Control", "private, no-store"))
         .streaming(stream))
 }
 

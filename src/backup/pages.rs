@@ -26,9 +26,8 @@ const CHUNK: usize = 256 * 1024;
 /// The backup routes.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route(PATH, web::get().to(backups))
-        .route(PATH, web::post().to(back_up_now))
-        .route("/admin/backups/{name}", web::get().to(download));
+        .service(web::resource(PATH).get(backups).post(back_up_now))
+        .service(web::resource("/admin/backups/{name}").get(download));
 }
 
 /// A line of the list.
@@ -229,7 +228,7 @@ pub async fn download(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{}\"", file.name),
         ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
         // Already compressed: the compression middleware leaves it alone.
         .insert_header(ContentEncoding::Identity)
         .no_chunking(file.bytes)

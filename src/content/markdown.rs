@@ -48,6 +48,17 @@ pub fn to_html(markdown: &str) -> String {
     html.replace("<a href=\"", "<a rel=\"nofollow ugc noopener\" href=\"")
 }
 
+/// The URL of the first image of a post that it keeps (http(s) or
+/// relative), for link previews (og:image).
+pub fn first_image(markdown: &str) -> Option<String> {
+    Parser::new_ext(markdown, options()).find_map(|event| match event {
+        Event::Start(Tag::Image { dest_url, .. }) if is_safe_url(&dest_url, IMAGE_SCHEMES) => {
+            Some(dest_url.into_string())
+        }
+        _ => None,
+    })
+}
+
 /// The first words of the post as plain text, for lists, feeds and the meta
 /// description, cut at a word boundary.
 pub fn excerpt(markdown: &str) -> String {
@@ -259,6 +270,17 @@ mod tests {
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("href=\"mailto:a@example.com\""), "{html}");
         assert!(html.contains("href=\"/blog/x\""), "{html}");
+    }
+
+    #[test]
+    fn the_first_kept_image_is_the_posts_preview_image() {
+        assert_eq!(
+            first_image(
+                "Text\n\n![a](javascript:x) ![b](/static/b.png) ![c](https://c.example/c.png)"
+            ),
+            Some("/static/b.png".to_owned())
+        );
+        assert_eq!(first_image("No image, [a link](https://x.example)"), None);
     }
 
     #[test]

@@ -119,9 +119,9 @@ impl Monitoring {
 /// The monitoring routes.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/readyz", web::get().to(pages::readyz))
-        .route("/metrics", web::get().to(pages::metrics))
-        .route("/admin/database", web::get().to(pages::database));
+        .service(web::resource("/readyz").get(pages::readyz))
+        .service(web::resource("/metrics").get(pages::metrics))
+        .service(web::resource("/admin/database").get(pages::database));
 }
 
 #[cfg(test)]

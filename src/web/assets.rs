@@ -31,13 +31,15 @@ pub async fn serve(request: HttpRequest, path: web::Path<String>) -> HttpRespons
     let Some(file) = Assets::get(&path) else {
         return super::errors::not_found_page();
     };
-    let etag = format!("\"{}\"", hash_of(&file));
-    let matches = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == etag));
-    let versioned = request.query_string().starts_with("v=");
+    let hash = hash_of(&file);
+    let etag = format!("\"{hash}\"");
+    let matches = super::caching::etag_matches(&request, &etag);
+    // Immutable only at the URL of this very content: a stale or made-up
+    // `?v=` must not pin another file's bytes for a year.
+    let versioned = request
+        .query_string()
+        .strip_prefix("v=")
+        .is_some_and(|version| version.len() == 12 && hash.starts_with(version));
     let cache = if versioned {
         "public, max-age=31536000, immutable"
     } else {

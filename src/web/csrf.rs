@@ -110,7 +110,15 @@ pub async fn guard(
         .extensions_mut()
         .insert(AnonymousCsrf(value.clone()));
     let mut response = next.call(request).await?;
-    if fresh {
+    // Only pages carry forms: a public, cacheable answer (a stylesheet,
+    // the feed, the sitemap) must not set a cookie, or shared caches
+    // would hand one visitor's token to the next.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if fresh && is_page {
         let cookie = Cookie::build(csrf_cookie_name(secure), value)
             .path("/")
             .http_only(true)

@@ -1,6 +1,7 @@
 //! The HTTP side: app assembly, middleware, error pages, static files.
 
 pub mod assets;
+pub mod caching;
 pub mod client_ip;
 pub mod csrf;
 pub mod errors;
@@ -8,6 +9,7 @@ pub mod failure;
 pub mod host;
 pub mod input;
 pub mod local_time;
+pub mod methods;
 pub mod observe;
 pub mod pages;
 pub mod rate_limit;
@@ -102,6 +104,8 @@ pub struct AppState {
     /// Only this machine can reach the site (bound to loopback, base URL
     /// on loopback): the development outbox then shows every message whole.
     pub local_only: bool,
+    /// The og:image of posts without an image of their own.
+    pub share_image: Option<String>,
 }
 
 impl AppState {
@@ -148,6 +152,7 @@ impl AppState {
             worker_pools: None,
             allowed_hosts: host::AllowedHosts::default(),
             local_only: false,
+            share_image: None,
         }
     }
 
@@ -225,6 +230,7 @@ pub fn server(
             .wrap(actix_web::middleware::from_fn(no_store_when_signed_in))
             .wrap(actix_web::middleware::from_fn(input::guard))
             .wrap(actix_web::middleware::from_fn(host::guard))
+            .wrap(actix_web::middleware::from_fn(methods::head_as_get))
             .wrap(security_headers(hsts, &csp))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
@@ -240,7 +246,7 @@ pub fn server(
     Ok(server)
 }
 
-/// `Cache-Control: no-store` on every answer to a signed-in browser and on
+/// `Cache-Control: private, no-store` on every answer to a signed-in browser and on
 /// the admin area (unless the handler chose its own): a shared computer's
 /// cache or a proxy must not keep a private page.
 async fn no_store_when_signed_in(
@@ -257,7 +263,7 @@ async fn no_store_when_signed_in(
     if private && !headers.contains_key(actix_web::http::header::CACHE_CONTROL) {
         headers.insert(
             actix_web::http::header::CACHE_CONTROL,
-            actix_web::http::header::HeaderValue::from_static("no-store"),
+            actix_web::http::header::HeaderValue::from_static("private, no-store"),
         );
     }
     Ok(response)
@@ -287,10 +293,10 @@ fn security_headers(hsts: bool, csp: &str) -> DefaultHeaders {
 /// Every route of the application.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/", web::get().to(pages::home))
-        .route("/healthz", web::get().to(healthz))
+        .service(web::resource("/").get(pages::home))
+        .service(web::resource("/healthz").get(healthz))
         .configure(crate::monitoring::routes)
-        .route("/static/{path:.*}", web::get().to(assets::serve))
+        .service(web::resource("/static/{path:.*}").get(assets::serve))
         .configure(crate::accounts::pages::routes)
         .configure(crate::content::pages::routes)
         .configure(crate::billing::pages::routes)

@@ -891,7 +891,11 @@ async fn signed_in_pages_are_never_cached_and_public_ones_may_be() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(
+            response.headers()["cache-control"],
+            "private, no-store",
+            "{path}"
+        );
     }
     let public = app
         .new_browser()
@@ -904,7 +908,7 @@ async fn signed_in_pages_are_never_cached_and_public_ones_may_be() {
             .headers()
             .get("cache-control")
             .map(|value| value.to_str().unwrap()),
-        Some("no-store")
+        Some("private, no-store")
     );
     app.soloist.stop().await.unwrap();
 }

@@ -17,6 +17,7 @@ mod billing;
 mod billing_properties;
 mod content;
 mod faults;
+mod http;
 mod instances;
 mod lifecycle;
 mod monitoring;

@@ -83,8 +83,14 @@ async fn github_emails(provider: web::Data<Provider>) -> HttpResponse {
 
 async fn google_userinfo(provider: web::Data<Provider>) -> HttpResponse {
     let person = provider.person.lock().unwrap().clone();
+    // Some OpenID providers send the flag as a string.
+    let verified = if person.login == "string-flag" {
+        serde_json::json!(person.verified.to_string())
+    } else {
+        serde_json::json!(person.verified)
+    };
     HttpResponse::Ok().json(serde_json::json!({
-        "sub": person.id.to_string(), "email": person.email, "email_verified": person.verified, "name": person.login
+        "sub": person.id.to_string(), "email": person.email, "email_verified": verified, "name": person.login
     }))
 }
 
@@ -473,5 +479,28 @@ async fn a_callback_with_a_forged_state_or_without_the_flow_cookie_is_refused() 
         .unwrap()
         .get(0);
     assert_eq!(users, 0);
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_sends_email_verified_as_a_string_is_understood() {
+    let (app, provider) = app_with_providers().await;
+    for (id, verified, expected) in [
+        (21, true, StatusCode::SEE_OTHER),
+        (22, false, StatusCode::FORBIDDEN),
+    ] {
+        *provider.person.lock().unwrap() = Person {
+            id,
+            login: "string-flag".into(),
+            email: format!("string{id}@example.com"),
+            verified,
+        };
+        let response = oauth_sign_in(&app, &app.new_browser(), "google").await;
+        assert_eq!(
+            response.status(),
+            expected,
+            "email_verified: \"{verified}\""
+        );
+    }
     app.soloist.stop().await.unwrap();
 }

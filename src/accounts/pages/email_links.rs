@@ -94,7 +94,7 @@ fn no_referrer(mut response: HttpResponse) -> HttpResponse {
     );
     response.headers_mut().insert(
         header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
+        header::HeaderValue::from_static("private, no-store"),
     );
     response
 }

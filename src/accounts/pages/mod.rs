@@ -27,72 +27,63 @@ pub use sign_in::{SignUpErrors, SignUpForm};
 /// Every account route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/sign-up", web::get().to(sign_in::sign_up_page))
-        .route("/sign-up", web::post().to(sign_in::sign_up))
-        .route("/sign-in", web::get().to(sign_in::sign_in_page))
-        .route("/sign-in", web::post().to(sign_in::sign_in))
-        .route("/sign-out", web::post().to(sign_in::sign_out))
-        .route("/setup", web::get().to(sign_in::setup_page))
-        .route("/setup", web::post().to(sign_in::setup))
-        .route("/verify-email", web::get().to(email_links::verify_page))
-        .route("/verify-email", web::post().to(email_links::verify))
-        .route(
-            "/verify-email/resend",
-            web::post().to(email_links::resend_verification),
+        .service(
+            web::resource("/sign-up")
+                .get(sign_in::sign_up_page)
+                .post(sign_in::sign_up),
         )
-        .route(
-            "/reset-password",
-            web::get().to(email_links::reset_request_page),
+        .service(
+            web::resource("/sign-in")
+                .get(sign_in::sign_in_page)
+                .post(sign_in::sign_in),
         )
-        .route(
-            "/reset-password",
-            web::post().to(email_links::reset_request),
+        .service(web::resource("/sign-out").post(sign_in::sign_out))
+        .service(
+            web::resource("/setup")
+                .get(sign_in::setup_page)
+                .post(sign_in::setup),
         )
-        .route(
-            "/reset-password/confirm",
-            web::get().to(email_links::reset_page),
+        .service(
+            web::resource("/verify-email")
+                .get(email_links::verify_page)
+                .post(email_links::verify),
         )
-        .route(
-            "/reset-password/confirm",
-            web::post().to(email_links::reset),
+        .service(web::resource("/verify-email/resend").post(email_links::resend_verification))
+        .service(
+            web::resource("/reset-password")
+                .get(email_links::reset_request_page)
+                .post(email_links::reset_request),
         )
-        .route("/magic-link", web::get().to(email_links::magic_link_page))
-        .route(
-            "/magic-link",
-            web::post().to(email_links::magic_link_request),
+        .service(
+            web::resource("/reset-password/confirm")
+                .get(email_links::reset_page)
+                .post(email_links::reset),
         )
-        .route(
-            "/magic-link/confirm",
-            web::get().to(email_links::magic_link_confirm_page),
+        .service(
+            web::resource("/magic-link")
+                .get(email_links::magic_link_page)
+                .post(email_links::magic_link_request),
         )
-        .route(
-            "/magic-link/confirm",
-            web::post().to(email_links::magic_link_sign_in),
+        .service(
+            web::resource("/magic-link/confirm")
+                .get(email_links::magic_link_confirm_page)
+                .post(email_links::magic_link_sign_in),
         )
-        .route("/account", web::get().to(settings::account))
-        .route("/account/profile", web::get().to(settings::profile_page))
-        .route("/account/profile", web::post().to(settings::update_profile))
-        .route("/account/email", web::post().to(settings::change_email))
-        .route("/account/security", web::get().to(settings::security))
-        .route(
-            "/account/password",
-            web::post().to(settings::change_password),
+        .service(web::resource("/account").get(settings::account))
+        .service(
+            web::resource("/account/profile")
+                .get(settings::profile_page)
+                .post(settings::update_profile),
         )
-        .route(
-            "/account/password/link",
-            web::post().to(settings::password_link),
-        )
-        .route(
-            "/account/sessions/end-others",
-            web::post().to(settings::end_other_sessions),
-        )
-        .route(
-            "/account/sessions/{id}/end",
-            web::post().to(settings::end_session),
-        )
-        .route("/admin/outbox", web::get().to(settings::outbox))
-        .route("/auth/{provider}", web::get().to(oauth::start))
-        .route("/auth/{provider}/callback", web::get().to(oauth::callback));
+        .service(web::resource("/account/email").post(settings::change_email))
+        .service(web::resource("/account/security").get(settings::security))
+        .service(web::resource("/account/password").post(settings::change_password))
+        .service(web::resource("/account/password/link").post(settings::password_link))
+        .service(web::resource("/account/sessions/end-others").post(settings::end_other_sessions))
+        .service(web::resource("/account/sessions/{id}/end").post(settings::end_session))
+        .service(web::resource("/admin/outbox").get(settings::outbox))
+        .service(web::resource("/auth/{provider}").get(oauth::start))
+        .service(web::resource("/auth/{provider}/callback").get(oauth::callback));
 }
 
 /// Every POST route of this module (the CSRF tests enumerate them).

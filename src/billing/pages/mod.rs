@@ -9,29 +9,32 @@ use actix_web::web;
 /// Every billing route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/pricing", web::get().to(subscriber::pricing))
-        .route("/account/billing", web::get().to(subscriber::billing))
-        .route("/billing/checkout", web::post().to(subscriber::checkout))
-        .route("/billing/portal", web::post().to(subscriber::portal))
-        .route("/billing/cancel", web::post().to(subscriber::cancel))
-        .route("/billing/resume", web::post().to(subscriber::resume))
-        .route("/billing/change", web::post().to(subscriber::change))
-        .route("/billing/success", web::get().to(subscriber::success))
+        .service(web::resource("/pricing").get(subscriber::pricing))
+        .service(web::resource("/account/billing").get(subscriber::billing))
+        .service(web::resource("/billing/checkout").post(subscriber::checkout))
+        .service(web::resource("/billing/portal").post(subscriber::portal))
+        .service(web::resource("/billing/cancel").post(subscriber::cancel))
+        .service(web::resource("/billing/resume").post(subscriber::resume))
+        .service(web::resource("/billing/change").post(subscriber::change))
+        .service(web::resource("/billing/success").get(subscriber::success))
         .service(
             web::resource("/webhooks/stripe")
                 .app_data(web::PayloadConfig::new(super::webhook::MAX_BODY))
                 .route(web::post().to(super::webhook::receive)),
         )
-        .route("/admin/plans", web::get().to(admin::plans))
-        .route("/admin/plans", web::post().to(admin::create_plan))
-        .route("/admin/plans/{id}", web::get().to(admin::plan_page))
-        .route("/admin/plans/{id}", web::post().to(admin::update_plan))
-        .route(
-            "/admin/plans/{id}/delete",
-            web::post().to(admin::delete_plan),
+        .service(
+            web::resource("/admin/plans")
+                .get(admin::plans)
+                .post(admin::create_plan),
         )
-        .route("/admin/subscriptions", web::get().to(admin::subscriptions))
-        .route("/admin/subscriptions/grant", web::post().to(admin::grant));
+        .service(
+            web::resource("/admin/plans/{id}")
+                .get(admin::plan_page)
+                .post(admin::update_plan),
+        )
+        .service(web::resource("/admin/plans/{id}/delete").post(admin::delete_plan))
+        .service(web::resource("/admin/subscriptions").get(admin::subscriptions))
+        .service(web::resource("/admin/subscriptions/grant").post(admin::grant));
 }
 
 /// Every POST route of this module behind a form (the CSRF tests enumerate

@@ -2,14 +2,14 @@
 //! stylesheet of category colours (colours live in the database, and the
 //! Content-Security-Policy allows no inline styles).
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{category_class, iso};
 use crate::content::markdown;
 use crate::content::store;
 use crate::web::AppState;
+use crate::web::caching::public_body;
 use crate::web::failure::PageError;
 
 /// An entry of the feed.
@@ -52,12 +52,9 @@ pub struct Feed {
 /// Entries in the feed.
 const FEED_ENTRIES: i64 = 20;
 
-fn xml(template: &impl Template, content_type: &str) -> HttpResponse {
+fn xml(request: &HttpRequest, template: &impl Template, content_type: &str) -> HttpResponse {
     match template.render() {
-        Ok(body) => HttpResponse::Ok()
-            .content_type(content_type)
-            .insert_header(("Cache-Control", "public, max-age=300"))
-            .body(body),
+        Ok(body) => public_body(request, body, content_type, "public, max-age=300"),
         Err(error) => {
             tracing::error!(%error, "rendering a feed failed");
             HttpResponse::InternalServerError().finish()
@@ -66,7 +63,10 @@ fn xml(template: &impl Template, content_type: &str) -> HttpResponse {
 }
 
 /// `GET /feed.xml`: an Atom feed of the newest published posts.
-pub async fn feed(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+pub async fn feed(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
     let client = state.pool.get().await?;
     let posts = store::feed(&client, FEED_ENTRIES).await?;
     drop(client);
@@ -95,7 +95,7 @@ pub async fn feed(state: web::Data<AppState>) -> Result<HttpResponse, PageError>
         updated,
         entries,
     };
-    Ok(xml(&feed, "application/atom+xml; charset=utf-8"))
+    Ok(xml(&request, &feed, "application/atom+xml; charset=utf-8"))
 }
 
 /// A URL of the sitemap.
@@ -119,7 +119,10 @@ pub struct Sitemap {
 const SITEMAP_POSTS: i64 = 45_000;
 
 /// `GET /sitemap.xml`: the public pages and every published post.
-pub async fn sitemap(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+pub async fn sitemap(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
     let client = state.pool.get().await?;
     let (posts, tags) = store::sitemap(&client, SITEMAP_POSTS).await?;
     let categories = store::categories(&client, false).await?;
@@ -156,17 +159,25 @@ pub async fn sitemap(state: web::Data<AppState>) -> Result<HttpResponse, PageErr
                 lastmod: None,
             }),
     );
-    Ok(xml(&Sitemap { urls }, "application/xml; charset=utf-8"))
+    Ok(xml(
+        &request,
+        &Sitemap { urls },
+        "application/xml; charset=utf-8",
+    ))
 }
 
 /// `GET /robots.txt`: everything public may be indexed; the sitemap is here.
-pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body(format!(
-            "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /posts\n\nSitemap: {}/sitemap.xml\n",
-            state.base_url
-        ))
+pub async fn robots(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    let body = format!(
+        "User-agent: *\nDisallow: /account\nDisallow: /admin\nDisallow: /posts\n\nSitemap: {}/sitemap.xml\n",
+        state.base_url
+    );
+    public_body(
+        &request,
+        body,
+        "text/plain; charset=utf-8",
+        "public, max-age=3600",
+    )
 }
 
 /// Whether `color` is `#rrggbb`: the only form a category colour takes, so
@@ -180,7 +191,10 @@ pub fn is_hex_color(color: &str) -> bool {
 }
 
 /// `GET /categories.css`: one class per category with its colour.
-pub async fn category_styles(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+pub async fn category_styles(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, PageError> {
     let client = state.pool.get().await?;
     let categories = store::categories(&client, true).await?;
     drop(client);
@@ -194,8 +208,10 @@ pub async fn category_styles(state: web::Data<AppState>) -> Result<HttpResponse,
             ));
         }
     }
-    Ok(HttpResponse::build(StatusCode::OK)
-        .content_type("text/css; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=60"))
-        .body(css))
+    Ok(public_body(
+        &request,
+        css,
+        "text/css; charset=utf-8",
+        "public, max-age=60",
+    ))
 }

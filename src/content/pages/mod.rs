@@ -18,35 +18,41 @@ pub use writer::{EditorErrors, Parsed, PostForm, parse_form, parse_tags};
 /// Every content route.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
-        .route("/blog", web::get().to(reader::blog))
-        .route("/blog/{slug}", web::get().to(reader::post))
-        .route("/tags/{slug}", web::get().to(reader::tag))
-        .route("/categories/{slug}", web::get().to(reader::category))
-        .route("/authors/{id}", web::get().to(reader::author))
-        .route("/search", web::get().to(reader::search))
-        .route("/feed.xml", web::get().to(feeds::feed))
-        .route("/sitemap.xml", web::get().to(feeds::sitemap))
-        .route("/robots.txt", web::get().to(feeds::robots))
-        .route("/categories.css", web::get().to(feeds::category_styles))
-        .route("/posts", web::get().to(writer::list))
-        .route("/posts", web::post().to(writer::create))
-        .route("/posts/new", web::get().to(writer::new_page))
-        .route("/posts/{id}/edit", web::get().to(writer::edit_page))
-        .route("/posts/{id}", web::post().to(writer::update))
-        .route("/posts/{id}/status", web::post().to(writer::change_status))
-        .route("/posts/{id}/delete", web::get().to(writer::delete_page))
-        .route("/posts/{id}/delete", web::post().to(writer::delete))
-        .route("/admin/categories", web::get().to(categories::list))
-        .route("/admin/categories", web::post().to(categories::create))
-        .route(
-            "/admin/categories/{id}",
-            web::get().to(categories::edit_page),
+        .service(web::resource("/blog").get(reader::blog))
+        .service(web::resource("/blog/{slug}").get(reader::post))
+        .service(web::resource("/tags/{slug}").get(reader::tag))
+        .service(web::resource("/categories/{slug}").get(reader::category))
+        .service(web::resource("/authors/{id}").get(reader::author))
+        .service(web::resource("/search").get(reader::search))
+        .service(web::resource("/feed.xml").get(feeds::feed))
+        .service(web::resource("/sitemap.xml").get(feeds::sitemap))
+        .service(web::resource("/robots.txt").get(feeds::robots))
+        .service(web::resource("/categories.css").get(feeds::category_styles))
+        .service(
+            web::resource("/posts")
+                .get(writer::list)
+                .post(writer::create),
         )
-        .route("/admin/categories/{id}", web::post().to(categories::update))
-        .route(
-            "/admin/categories/{id}/delete",
-            web::post().to(categories::delete),
-        );
+        .service(web::resource("/posts/new").get(writer::new_page))
+        .service(web::resource("/posts/{id}/edit").get(writer::edit_page))
+        .service(web::resource("/posts/{id}").post(writer::update))
+        .service(web::resource("/posts/{id}/status").post(writer::change_status))
+        .service(
+            web::resource("/posts/{id}/delete")
+                .get(writer::delete_page)
+                .post(writer::delete),
+        )
+        .service(
+            web::resource("/admin/categories")
+                .get(categories::list)
+                .post(categories::create),
+        )
+        .service(
+            web::resource("/admin/categories/{id}")
+                .get(categories::edit_page)
+                .post(categories::update),
+        )
+        .service(web::resource("/admin/categories/{id}/delete").post(categories::delete));
 }
 
 /// Every POST route of this module (the CSRF tests enumerate them).

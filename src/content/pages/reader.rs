@@ -301,6 +301,8 @@ pub struct PostPage {
     pub html: std::sync::Arc<str>,
     /// The post's absolute URL.
     pub canonical: String,
+    /// The absolute URL of the image link previews show.
+    pub og_image: Option<String>,
     /// The site's name.
     pub site_name: String,
     /// Last change, when after publication.
@@ -317,13 +319,17 @@ pub async fn post(
     state: web::Data<AppState>,
     visitor: Visitor,
     path: web::Path<String>,
+    request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let post = {
         let client = state.pool.get().await?;
         store::published_by_slug(&client, &path).await?
     }
     .ok_or(PageError::NotFound)?;
-    state.views.record(post.card.id);
+    // A link checker's HEAD is not a read.
+    if !crate::web::methods::is_head(&request) {
+        state.views.record(post.card.id);
+    }
     let card = CardView::of(&post.card);
     let description = if post.card.excerpt.is_empty() {
         markdown::excerpt(&post.content)
@@ -342,6 +348,18 @@ pub async fn post(
             markdown::to_html(&post.content)
         }),
         canonical: format!("{}{}", state.base_url, card.url),
+        og_image: markdown::first_image(&post.content)
+            .map(|url| {
+                if url.starts_with("http://") || url.starts_with("https://") {
+                    url
+                } else if url.starts_with('/') {
+                    format!("{}{url}", state.base_url)
+                } else {
+                    // Relative to the post's own address, /blog/{slug}.
+                    format!("{}/blog/{url}", state.base_url)
+                }
+            })
+            .or_else(|| state.share_image.clone()),
         site_name: state.site_name.clone(),
         updated: edited_later.then(|| day(post.updated_at)),
         updated_iso: iso(post.updated_at),
