@@ -9,6 +9,8 @@ use deadpool_postgres::Pool;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+pub mod html;
+
 /// One plain-text message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
@@ -93,13 +95,7 @@ impl Mailer {
                         .map_err(|error: lettre::address::AddressError| {
                             MailError::Send(error.to_string())
                         })?;
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(to)
-                    .subject(&mail.subject)
-                    .header(lettre::message::header::ContentType::TEXT_PLAIN)
-                    .body(mail.body.clone())
-                    .map_err(|error| MailError::Send(error.to_string()))?;
+                let message = compose(from, to, mail)?;
                 transport
                     .send(message)
                     .await
@@ -124,6 +120,30 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The message as it goes out: a `Message-ID` at the sender's domain,
+/// `Date`, `MIME-Version`, and `multipart/alternative` with the text and
+/// its HTML rendering ([`html`]).
+pub fn compose(from: &Mailbox, to: Mailbox, mail: &Mail) -> Result<Message, MailError> {
+    let domain = from.email.domain().to_owned();
+    let site_name = from.name.clone().unwrap_or_else(|| "Soloist".to_owned());
+    let html =
+        html::render(&site_name, mail).map_err(|error| MailError::Send(error.to_string()))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(&mail.subject)
+        .message_id(Some(format!(
+            "<{}@{domain}>",
+            uuid::Uuid::new_v4().simple()
+        )))
+        .date_now()
+        .multipart(lettre::message::MultiPart::alternative_plain_html(
+            mail.body.clone(),
+            html,
+        ))
+        .map_err(|error| MailError::Send(error.to_string()))
 }
 
 /// A stored outbox message.

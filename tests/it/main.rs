@@ -20,6 +20,7 @@ mod faults;
 mod http;
 mod instances;
 mod lifecycle;
+mod mail;
 mod monitoring;
 mod oauth;
 mod recovery;

@@ -16,38 +16,18 @@ pub struct Received {
 }
 
 impl Received {
-    /// The body as the recipient reads it (transfer encoding undone).
+    /// The text the recipient reads: the text/plain part of a multipart
+    /// message, transfer encoding undone.
     pub fn text(&self) -> String {
         let (headers, body) = self.data.split_once("\n\n").unwrap_or((&self.data, ""));
-        let encoding = headers.to_ascii_lowercase();
-        if encoding.contains("content-transfer-encoding: base64") {
-            use base64::Engine;
-            let joined: String = body.split_whitespace().collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(joined)
-                    .unwrap(),
-            )
-            .unwrap()
-        } else if encoding.contains("content-transfer-encoding: quoted-printable") {
-            let unfolded = body.replace("=\n", "");
-            let mut out = Vec::new();
-            let bytes = unfolded.as_bytes();
-            let mut index = 0;
-            while index < bytes.len() {
-                if bytes[index] == b'=' && index + 2 < bytes.len() {
-                    let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).unwrap();
-                    out.push(u8::from_str_radix(hex, 16).unwrap());
-                    index += 3;
-                } else {
-                    out.push(bytes[index]);
-                    index += 1;
-                }
-            }
-            String::from_utf8(out).unwrap()
-        } else {
-            body.to_owned()
-        }
+        let Some(boundary) = boundary_of(headers) else {
+            return decoded(headers, body);
+        };
+        body.split(&format!("--{boundary}"))
+            .filter_map(|part| part.trim_start_matches(['\r', '\n']).split_once("\n\n"))
+            .find(|(part_headers, _)| part_headers.to_ascii_lowercase().contains("text/plain"))
+            .map(|(part_headers, part_body)| decoded(part_headers, part_body))
+            .unwrap_or_default()
     }
 
     /// The first URL in the message.
@@ -68,6 +48,54 @@ impl Received {
             .find_map(|line| line.strip_prefix("Subject: "))
             .unwrap_or_default()
             .to_owned()
+    }
+}
+
+/// The `boundary` parameter of a multipart message's headers.
+fn boundary_of(headers: &str) -> Option<String> {
+    let lower = headers.to_ascii_lowercase();
+    if !lower.contains("content-type: multipart/") {
+        return None;
+    }
+    let at = lower.find("boundary=")? + "boundary=".len();
+    let rest = &headers[at..];
+    let value = rest
+        .trim_start_matches('"')
+        .split(['"', ';', '\n', '\r'])
+        .next()?;
+    Some(value.trim().to_owned())
+}
+
+/// A body with its transfer encoding undone.
+fn decoded(headers: &str, body: &str) -> String {
+    let encoding = headers.to_ascii_lowercase();
+    if encoding.contains("content-transfer-encoding: base64") {
+        use base64::Engine;
+        let joined: String = body.split_whitespace().collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap(),
+        )
+        .unwrap()
+    } else if encoding.contains("content-transfer-encoding: quoted-printable") {
+        let unfolded = body.replace("=\n", "");
+        let mut out = Vec::new();
+        let bytes = unfolded.as_bytes();
+        let mut index = 0;
+        while index < bytes.len() {
+            if bytes[index] == b'=' && index + 2 < bytes.len() {
+                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                index += 3;
+            } else {
+                out.push(bytes[index]);
+                index += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    } else {
+        body.to_owned()
     }
 }
 

@@ -1,0 +1,335 @@
+//! Every kind of mail Soloist sends, delivered over SMTP to a real,
+//! independent server (Python's aiosmtpd, writing a Maildir), read by a
+//! real mail parser (Python's `email` with `policy.default`), and scored by
+//! SpamAssassin (`spamassassin -L -t`, local tests only). `.ci/run`
+//! installs all three.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use soloist::config::Overrides;
+
+use crate::support::{TestApp, free_port, scratch_dir, spawn_app_with};
+
+const PASSWORD: &str = "correct horse battery staple";
+const CHECKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/check.py");
+
+/// aiosmtpd on a port of its own, keeping each message in a Maildir.
+struct Aiosmtpd {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Aiosmtpd {
+    fn start() -> Self {
+        let maildir = scratch_dir().join("maildir");
+        let port = free_port();
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox", maildir.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd; .ci/run does)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// The messages received so far.
+    fn messages(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.maildir.join("new"))
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    /// Waits until `count` messages arrived.
+    async fn wait_for(&self, count: usize) -> Vec<PathBuf> {
+        let started = Instant::now();
+        loop {
+            let files = self.messages();
+            if files.len() >= count {
+                return files;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{} of {count} messages arrived",
+                files.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Aiosmtpd {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// What Python's parser saw in a message.
+#[derive(serde::Deserialize, Debug)]
+struct Parsed {
+    subject: String,
+    to: String,
+    message_id: String,
+    date: String,
+    mime_version: String,
+    content_type: String,
+    parts: Vec<String>,
+    defects: Vec<String>,
+    text_links: Vec<String>,
+    html_links: Vec<String>,
+}
+
+fn parse(path: &Path) -> Parsed {
+    let output = Command::new("python3")
+        .arg(CHECKER)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// SpamAssassin's score and the rules that hit.
+fn spam_score(path: &Path) -> (f64, String) {
+    let output = Command::new("spamassassin")
+        .args(["-L", "-t"])
+        .stdin(std::fs::File::open(path).unwrap())
+        .output()
+        .expect("spamassassin (apt-get install spamassassin; .ci/run does)");
+    let text = String::from_utf8_lossy(&output.stdout).replace("\n\t", " ");
+    let status = text
+        .lines()
+        .find(|line| line.starts_with("X-Spam-Status:"))
+        .unwrap_or_else(|| panic!("no X-Spam-Status from spamassassin:\n{text}"))
+        .to_owned();
+    let score = status
+        .split("score=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|score| score.parse().ok())
+        .unwrap_or_else(|| panic!("no score in {status}"));
+    let tests = status
+        .split("tests=")
+        .nth(1)
+        .unwrap_or("")
+        .split(" autolearn=")
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<String>();
+    (score, tests)
+}
+
+async fn post(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    app.post_form(browser, page, path, fields).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_spamassassin() {
+    let smtp = Aiosmtpd::start();
+    let app = spawn_app_with(Overrides {
+        smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
+        mail_from: Some("Soloist <no-reply@soloist.example>".to_owned()),
+        base_url: Some("http://soloist.example".to_owned()),
+        ..Overrides::default()
+    })
+    .await;
+    let mut expected = 0;
+    // 1. A sign-up's confirmation link, and 2. the notice a second
+    // sign-up with the same address sends.
+    for _ in 0..2 {
+        let response = post(
+            &app,
+            &app.new_browser(),
+            "/sign-up",
+            "/sign-up",
+            &[
+                ("name", "Ada Lovelace"),
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        expected += 1;
+    }
+    smtp.wait_for(expected).await;
+    // 3. A new confirmation link.
+    post(
+        &app,
+        &app.new_browser(),
+        "/sign-in",
+        "/verify-email/resend",
+        &[("email", "ada@example.com")],
+    )
+    .await;
+    expected += 1;
+    let member = app
+        .signed_in_as("member@example.com", "Member", false)
+        .await;
+    // 4. A reset link, then 5. the notice that the password changed.
+    post(
+        &app,
+        &app.new_browser(),
+        "/reset-password",
+        "/reset-password",
+        &[("email", "member@example.com")],
+    )
+    .await;
+    expected += 1;
+    let files = smtp.wait_for(expected).await;
+    let reset = files
+        .iter()
+        .map(|file| parse(file))
+        .find(|parsed| parsed.subject.starts_with("Reset your"))
+        .unwrap();
+    let token = reset.text_links[0]
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let done = post(
+        &app,
+        &app.new_browser(),
+        "/sign-in",
+        "/reset-password/confirm",
+        &[("token", &token), ("password", "a second long passphrase")],
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    expected += 1;
+    // 6. A magic link.
+    post(
+        &app,
+        &app.new_browser(),
+        "/magic-link",
+        "/magic-link",
+        &[("email", "member@example.com")],
+    )
+    .await;
+    expected += 1;
+    // 7. A link to choose a first password.
+    let other = app.signed_in_as("other@example.com", "Other", false).await;
+    post(
+        &app,
+        &other,
+        "/account/security",
+        "/account/password/link",
+        &[],
+    )
+    .await;
+    expected += 1;
+    // 8. An email change's link, and 9. the notice an email change to a
+    // taken address sends that address.
+    post(
+        &app,
+        &other,
+        "/account/profile",
+        "/account/email",
+        &[("email", "new@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    post(
+        &app,
+        &other,
+        "/account/profile",
+        "/account/email",
+        &[("email", "member@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    expected += 2;
+    drop(member);
+    // 10. Confirming the change tells the old address.
+    let files = smtp.wait_for(expected).await;
+    let change = files
+        .iter()
+        .map(|file| parse(file))
+        .find(|parsed| parsed.to.contains("new@example.com"))
+        .unwrap();
+    let token = change.text_links[0]
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let moved = post(
+        &app,
+        &app.new_browser(),
+        "/sign-in",
+        "/verify-email",
+        &[("token", &token)],
+    )
+    .await;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    expected += 1;
+    let files = smtp.wait_for(expected).await;
+    assert_eq!(files.len(), expected);
+
+    let mut scores = Vec::new();
+    for file in &files {
+        let parsed = parse(file);
+        let what = &parsed.subject;
+        assert!(parsed.defects.is_empty(), "{what}: {:?}", parsed.defects);
+        assert!(
+            parsed.message_id.starts_with('<') && parsed.message_id.ends_with("@soloist.example>"),
+            "{what}: Message-ID {}",
+            parsed.message_id
+        );
+        assert!(!parsed.date.is_empty(), "{what}: no Date");
+        assert_eq!(parsed.mime_version, "1.0", "{what}");
+        assert_eq!(parsed.content_type, "multipart/alternative", "{what}");
+        assert_eq!(parsed.parts, ["text/plain", "text/html"], "{what}");
+        for link in &parsed.text_links {
+            assert!(
+                link.starts_with("http://soloist.example/"),
+                "{what}: {link}"
+            );
+            assert!(
+                parsed.html_links.contains(link),
+                "{what}: {link} is not a link in the HTML part"
+            );
+        }
+        let (score, tests) = spam_score(file);
+        scores.push(format!("{score:>5.1}  {what}  ({tests})"));
+        assert!(
+            score < 2.0,
+            "{what} scores {score} in SpamAssassin: {tests}"
+        );
+    }
+    println!("SpamAssassin scores (local tests):\n{}", scores.join("\n"));
+    app.soloist.stop().await.unwrap();
+}
