@@ -34,7 +34,9 @@ impl Aiosmtpd {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("python3 -m aiosmtpd (pip install aiosmtpd; .ci/run does)");
+            .unwrap_or_else(|error| {
+                panic!("python3 -m aiosmtpd (pip install aiosmtpd; .ci/run does): {error}")
+            });
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -124,7 +126,9 @@ fn spam_score(path: &Path) -> (f64, String) {
         .args(["-L", "-t"])
         .stdin(std::fs::File::open(path).unwrap())
         .output()
-        .expect("spamassassin (apt-get install spamassassin; .ci/run does)");
+        .unwrap_or_else(|error| {
+            panic!("spamassassin (apt-get install spamassassin; .ci/run does): {error}")
+        });
     let text = String::from_utf8_lossy(&output.stdout).replace("\n\t", " ");
     let status = text
         .lines()
