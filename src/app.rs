@@ -352,13 +352,18 @@ impl Soloist {
         ));
         let views = state.views.clone();
         let background = state.background.clone();
+        let stripe_client = state.stripe_client.clone();
         let server = match web::server(listener, state, config.workers) {
             Ok(server) => server,
             Err(error) => return Err((error.into(), database)),
         };
         let handle = server.handle();
         let server_task = tokio::spawn(server);
-        let maintenance = tokio::spawn(maintain(pool.clone(), config.audit_retention_months));
+        let maintenance = tokio::spawn(maintain(
+            pool.clone(),
+            config.audit_retention_months,
+            stripe_client,
+        ));
         let idle_connections = tokio::spawn(db::close_idle_connections_periodically(
             pool.clone(),
             Some(worker_pools.clone()),
@@ -482,8 +487,13 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
     })
 }
 
-/// Daily upkeep: audit partitions for the coming months.
-async fn maintain(pool: Pool, audit_retention_months: u32) {
+/// Daily upkeep: audit partitions for the coming months, and billing's
+/// sync with Stripe.
+async fn maintain(
+    pool: Pool,
+    audit_retention_months: u32,
+    stripe: Option<crate::billing::stripe::StripeClient>,
+) {
     let mut interval = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
     interval.tick().await;
     loop {
@@ -513,6 +523,7 @@ async fn maintain(pool: Pool, audit_retention_months: u32) {
         if let Err(error) = result {
             tracing::warn!(%error, "creating upcoming audit partitions failed; retrying tomorrow");
         }
+        crate::billing::sync::daily(&pool, stripe.as_ref()).await;
     }
 }
 

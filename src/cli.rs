@@ -52,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Billing with Stripe.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -102,6 +107,14 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum BillingCommand {
+    /// Read every subscription from the Stripe API and correct drift in
+    /// Soloist's rows (each correction is written to the audit trail).
+    /// `serve` does the same once a day.
+    Sync,
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +202,9 @@ pub fn main() -> ExitCode {
             Some(Command::Audit {
                 command: AuditCommand::Prune { keep_months },
             }) => audit_prune(&config, keep_months).await,
+            Some(Command::Billing {
+                command: BillingCommand::Sync,
+            }) => billing_sync(&config).await,
             Some(Command::Admin {
                 command:
                     AdminCommand::Create {
@@ -483,6 +499,57 @@ async fn audit_prune(config: &Config, keep_months: Option<u32>) -> anyhow::Resul
     }
     let dropped = result?;
     println!("Dropped {dropped} monthly audit partition(s) older than {months} months.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn billing_sync(config: &Config) -> anyhow::Result<ExitCode> {
+    let Some(stripe) = config.stripe.as_ref() else {
+        anyhow::bail!(
+            "Stripe is not configured: set stripe_secret_key (SOLOIST_STRIPE_SECRET_KEY)"
+        );
+    };
+    let Some(client) = crate::billing::stripe::StripeClient::new(stripe)? else {
+        anyhow::bail!(
+            "Stripe has no secret key: set stripe_secret_key (SOLOIST_STRIPE_SECRET_KEY)"
+        );
+    };
+    let (connect, database) = open_for_command(config).await?;
+    let result = async {
+        let mut client_db = crate::db::connect(&connect).await?;
+        crate::db::migrate(&mut client_db).await?;
+        let pool = crate::db::pool(connect.clone(), 2)?;
+        let report = crate::billing::sync::run(&pool, &client)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        anyhow::Ok(report)
+    }
+    .await;
+    if let Some(database) = database {
+        database.close().await?;
+    }
+    let report = result?;
+    println!(
+        "Stripe lists {} subscription(s); {} row(s) corrected{}.",
+        report.listed,
+        report.corrected.len(),
+        if report.corrected.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", report.corrected.join(", "))
+        }
+    );
+    if !report.unmatched.is_empty() {
+        println!(
+            "Not matched to a Soloist user or plan: {}.",
+            report.unmatched.join(", ")
+        );
+    }
+    if !report.superseded.is_empty() {
+        println!(
+            "Older subscriptions of users who have a newer one: {}.",
+            report.superseded.join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,9 +1,13 @@
 //! Billing: plans, subscriptions and payments (the seed's subscriptions.ts),
 //! with Stripe as the payment provider.
 
+pub mod event_log;
+pub mod invoices;
 pub mod model;
 pub mod money;
 pub mod pages;
 pub mod store;
 pub mod stripe;
+pub mod sync;
+pub mod versions;
 pub mod webhook;

@@ -39,10 +39,12 @@ pub const STATEMENTS: &[&str] = &[
     GRANT,
     SUBSCRIPTIONS_BY_STATUS,
     STATUS_COUNTS,
-    UPSERT_INVOICE_PAYMENT,
+    INSERT_INVOICE_PAYMENT,
+    PAYMENT_BY_INVOICE,
     PAYMENT_BY_CHARGE,
-    SET_PAYMENT_REFUND,
-    INSERT_EVENT,
+    UPDATE_STRIPE_PAYMENT,
+    UNLINKED_PAYMENTS,
+    USER_EXISTS,
     SUBSCRIPTION_DELETED,
     OPEN_CHECKOUT,
     INSERT_CHECKOUT,
@@ -193,28 +195,27 @@ const SUBSCRIPTIONS_BY_STATUS: &str = "SELECT to_jsonb(s) || jsonb_build_object(
      FROM subscriptions s JOIN subscription_plans p ON p.id = s.plan_id JOIN users u ON u.id = s.user_id \
      WHERE ($1::text IS NULL OR s.status = $1) ORDER BY s.updated_at DESC, s.id LIMIT $2 OFFSET $3";
 const STATUS_COUNTS: &str = "SELECT status, count(*) FROM subscriptions GROUP BY status";
-const UPSERT_INVOICE_PAYMENT: &str = "INSERT INTO payments \
+const INSERT_INVOICE_PAYMENT: &str = "INSERT INTO payments \
      (user_id, subscription_id, amount_cents, currency, status, stripe_payment_intent_id, \
       stripe_charge_id, description, metadata, stripe_invoice_id) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-     ON CONFLICT (stripe_invoice_id) DO UPDATE SET \
-       status = CASE WHEN payments.status IN ('succeeded', 'refunded') AND EXCLUDED.status = 'failed' \
-                     THEN payments.status ELSE EXCLUDED.status END, \
-       amount_cents = EXCLUDED.amount_cents, \
-       stripe_payment_intent_id = coalesce(EXCLUDED.stripe_payment_intent_id, payments.stripe_payment_intent_id), \
-       stripe_charge_id = coalesce(EXCLUDED.stripe_charge_id, payments.stripe_charge_id), \
-       metadata = coalesce(payments.metadata, '{}'::jsonb) || EXCLUDED.metadata \
-     RETURNING to_jsonb(payments.*) AS payment, (xmax = 0) AS inserted";
+     ON CONFLICT (stripe_invoice_id) DO NOTHING RETURNING to_jsonb(payments.*) AS payment";
+const PAYMENT_BY_INVOICE: &str =
+    "SELECT to_jsonb(p) AS payment FROM payments p WHERE p.stripe_invoice_id = $1 FOR UPDATE";
 const PAYMENT_BY_CHARGE: &str = "SELECT to_jsonb(p) AS payment FROM payments p \
      WHERE p.stripe_charge_id = $1 OR ($2::text IS NOT NULL AND p.stripe_payment_intent_id = $2) \
         OR ($3::text IS NOT NULL AND p.stripe_invoice_id = $3) \
      ORDER BY p.created_at DESC LIMIT 1 FOR UPDATE";
-const SET_PAYMENT_REFUND: &str = "UPDATE payments SET status = $2, stripe_charge_id = coalesce(stripe_charge_id, $3), \
-     metadata = coalesce(metadata, '{}'::jsonb) || $4 WHERE id = $1 RETURNING to_jsonb(payments.*) AS payment";
-const INSERT_EVENT: &str = "INSERT INTO stripe_events (id, type, object_id, event_created) \
-     VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id";
+const UPDATE_STRIPE_PAYMENT: &str = "UPDATE payments SET status = $2, amount_cents = $3, \
+     stripe_payment_intent_id = $4, stripe_charge_id = $5, metadata = $6, subscription_id = $7 \
+     WHERE id = $1 RETURNING to_jsonb(payments.*) AS payment";
+const UNLINKED_PAYMENTS: &str = "SELECT to_jsonb(p) AS payment FROM payments p \
+     WHERE p.user_id = $1 AND p.subscription_id IS NULL AND p.metadata->>'stripe_subscription_id' = $2 \
+     ORDER BY p.created_at FOR UPDATE";
+const USER_EXISTS: &str = "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)";
 const SUBSCRIPTION_DELETED: &str = "SELECT EXISTS (SELECT 1 FROM stripe_events \
-     WHERE object_id = $1 AND type = 'customer.subscription.deleted' AND id <> $2)";
+     WHERE object_id = $1 AND type = 'customer.subscription.deleted' AND id <> $2 \
+       AND outcome <> 'unsupported')";
 const OPEN_CHECKOUT: &str = "SELECT id, url, plan_id FROM stripe_checkouts \
      WHERE user_id = $1 AND expires_at > now() + interval '1 minute' ORDER BY created_at DESC LIMIT 1";
 const INSERT_CHECKOUT: &str = "INSERT INTO stripe_checkouts (id, user_id, plan_id, url, expires_at) VALUES ($1, $2, $3, $4, $5)";
@@ -470,16 +471,15 @@ pub struct InvoicePayment {
     pub invoice: String,
 }
 
-/// Records an invoice's payment, or updates its row (a success is never
-/// turned back into a failure by a late event). Returns the row and
-/// whether it is new.
-pub async fn upsert_invoice_payment(
+/// Records the first payment row of an invoice; none when the invoice has
+/// one already.
+pub async fn insert_invoice_payment(
     client: &impl GenericClient,
     payment: &InvoicePayment,
-) -> Result<(Payment, bool), StoreError> {
-    let statement = client.prepare_cached(UPSERT_INVOICE_PAYMENT).await?;
-    let row = client
-        .query_one(
+) -> Result<Option<Payment>, StoreError> {
+    let statement = client.prepare_cached(INSERT_INVOICE_PAYMENT).await?;
+    match client
+        .query_opt(
             &statement,
             &[
                 &payment.user_id,
@@ -494,11 +494,23 @@ pub async fn upsert_invoice_payment(
                 &payment.invoice,
             ],
         )
-        .await?;
-    Ok((
-        required(from_json(&row, "payment")?)?,
-        row.try_get("inserted")?,
-    ))
+        .await?
+    {
+        Some(row) => from_json(&row, "payment"),
+        None => Ok(None),
+    }
+}
+
+/// The payment of an invoice, locked.
+pub async fn payment_for_invoice(
+    client: &impl GenericClient,
+    invoice: &str,
+) -> Result<Option<Payment>, StoreError> {
+    let statement = client.prepare_cached(PAYMENT_BY_INVOICE).await?;
+    match client.query_opt(&statement, &[&invoice]).await? {
+        Some(row) => from_json(&row, "payment"),
+        None => Ok(None),
+    }
 }
 
 /// The payment of a charge (by charge, payment intent or invoice), locked.
@@ -518,35 +530,49 @@ pub async fn payment_for_charge(
     }
 }
 
-/// Marks a payment (fully or partly) refunded.
-pub async fn set_payment_refund(
+/// Writes what Stripe says of a payment (merged by the caller).
+pub async fn update_stripe_payment(
     client: &impl GenericClient,
-    id: super::model::PaymentId,
-    status: super::model::PaymentStatus,
-    charge: &str,
-    metadata: &serde_json::Value,
+    payment: &Payment,
 ) -> Result<Payment, StoreError> {
-    let statement = client.prepare_cached(SET_PAYMENT_REFUND).await?;
+    let statement = client.prepare_cached(UPDATE_STRIPE_PAYMENT).await?;
     let row = client
-        .query_one(&statement, &[&id, &status, &charge, metadata])
+        .query_one(
+            &statement,
+            &[
+                &payment.id,
+                &payment.status,
+                &payment.amount_cents,
+                &payment.stripe_payment_intent_id,
+                &payment.stripe_charge_id,
+                &payment.metadata,
+                &payment.subscription_id,
+            ],
+        )
         .await?;
     required(from_json(&row, "payment")?)
 }
 
-/// Records a Stripe event; `false` when it was recorded before (a
-/// redelivery), which then has no effect.
-pub async fn record_event(
+/// The user's payments of Stripe subscription `subscription` recorded
+/// before its row existed, locked.
+pub async fn unlinked_payments(
     client: &impl GenericClient,
-    id: &str,
-    kind: &str,
-    object_id: Option<&str>,
-    created: time::OffsetDateTime,
-) -> Result<bool, StoreError> {
-    let statement = client.prepare_cached(INSERT_EVENT).await?;
-    Ok(client
-        .query_opt(&statement, &[&id, &kind, &object_id, &created])
+    user: UserId,
+    subscription: &str,
+) -> Result<Vec<Payment>, StoreError> {
+    let statement = client.prepare_cached(UNLINKED_PAYMENTS).await?;
+    client
+        .query(&statement, &[&user, &subscription])
         .await?
-        .is_some())
+        .iter()
+        .map(|row| required(from_json(row, "payment")?))
+        .collect()
+}
+
+/// Whether a user with this id exists.
+pub async fn user_exists(client: &impl GenericClient, user: UserId) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(USER_EXISTS).await?;
+    Ok(client.query_one(&statement, &[&user]).await?.try_get(0)?)
 }
 
 /// Whether Stripe said the subscription was deleted (a final state).

@@ -228,7 +228,7 @@ impl StripeClient {
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, StripeError> {
         let request = request
             .bearer_auth(&self.secret_key)
-            .header("Stripe-Version", "2024-06-20");
+            .header("Stripe-Version", super::versions::PINNED);
         // The client's pooled connections are shared by every HTTP worker.
         let exchange = async move {
             let response = request.send().await?;
@@ -264,6 +264,20 @@ impl StripeClient {
     pub async fn subscription(&self, id: &str) -> Result<Value, StripeError> {
         let url = format!("{}/v1/subscriptions/{}", self.api_url, encode_path(id));
         self.call(self.http.get(url)).await
+    }
+
+    /// `GET /v1/subscriptions?status=all`: one page of every subscription,
+    /// after `starting_after`.
+    pub async fn subscriptions_page(
+        &self,
+        starting_after: Option<&str>,
+    ) -> Result<Value, StripeError> {
+        let url = format!("{}/v1/subscriptions", self.api_url);
+        let mut query = vec![("status", "all"), ("limit", "100")];
+        if let Some(after) = starting_after {
+            query.push(("starting_after", after));
+        }
+        self.call(self.http.get(url).query(&query)).await
     }
 
     /// Starts a Checkout session in subscription mode; returns (id, url).

@@ -1,20 +1,30 @@
 //! `POST /webhooks/stripe`: Stripe's events, verified on the raw body before
-//! anything is parsed, applied in one transaction with the event's id (so a
-//! redelivery, also a concurrent one, has exactly one effect), and answered
-//! 2xx only after that transaction commits.
+//! anything is parsed, applied in one transaction with the event's record
+//! in `stripe_events` (so a redelivery, also a concurrent one, has exactly
+//! one effect), and answered 2xx only after that transaction commits.
+//!
+//! Each event is read in the shape of its API version (`versions`) and
+//! its fate is logged for the admins (`event_log`): applied, ignored (and
+//! why), parked until what it refers to arrives, or unsupported (a newer
+//! API version: answered 400 so that Stripe retries it, and kept for a
+//! retry or a Replay after an upgrade).
 //!
 //! Events arrive out of order. A subscription's row remembers the creation
 //! time of the newest event applied (`stripe_synced_at`); an older event
 //! changes nothing, an event of the same second is settled by reading the
 //! subscription from Stripe, and a deleted subscription never comes back.
+//! Payments only move forward (`invoices`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::event_log::{self, EventOutcome, Fate, Recorded};
+use super::invoices;
 use super::model::{PaymentStatus, PlanId, Subscription, SubscriptionStatus};
-use super::store::{self, InvoicePayment, StripeState};
+use super::store::{self, StripeState};
 use super::stripe::{SIGNATURE_TOLERANCE_SECONDS, StripeClient, verify_signature};
+use super::versions::{self, Shape};
 use crate::accounts::model::UserId;
 use crate::audit::{self, Actor};
 use crate::web::AppState;
@@ -22,6 +32,10 @@ use crate::web::failure::PageError;
 
 /// The largest event body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
+
+/// How many rounds of parked events one write may set going (each round
+/// applies the events waiting for the ids the previous one wrote).
+const WAKE_ROUNDS: usize = 8;
 
 fn plain(status: actix_web::http::StatusCode, text: &str) -> HttpResponse {
     HttpResponse::build(status)
@@ -58,16 +72,49 @@ pub async fn receive(
             &error.to_string(),
         ));
     }
-    let event: Value = serde_json::from_slice(&body)
+    let payload: Value = serde_json::from_slice(&body)
         .map_err(|_| PageError::BadRequest("the event is not JSON".to_owned()))?;
-    let event = Event::parse(&event).ok_or_else(|| {
+    let event = Event::parse(&payload).ok_or_else(|| {
         PageError::BadRequest("the event lacks id, type, created or data.object".to_owned())
     })?;
-    let applied = apply(&state, &event).await?;
-    tracing::info!(event = %event.id, kind = %event.kind, applied, "Stripe event");
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({ "received": true, "duplicate": !applied })))
+    let delivery = apply(&state, &event, &payload).await?;
+    let answer = |outcome: EventOutcome, duplicate: bool| {
+        HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({
+                "received": true,
+                "duplicate": duplicate,
+                "outcome": outcome.as_str(),
+            }))
+    };
+    match delivery {
+        Delivery::Duplicate(outcome) => {
+            tracing::info!(event = %event.id, kind = %event.kind, "Stripe event delivered again");
+            Ok(answer(outcome, true))
+        }
+        Delivery::Done(fate) if fate.outcome == EventOutcome::Unsupported => {
+            let reason = fate.reason.unwrap_or_default();
+            tracing::error!(
+                event = %event.id,
+                kind = %event.kind,
+                api_version = event.api_version.unwrap_or_default(),
+                "a Stripe event in an API version Soloist does not know was kept, not applied \
+                 (Stripe retries it): {reason}"
+            );
+            Ok(plain(actix_web::http::StatusCode::BAD_REQUEST, &reason))
+        }
+        Delivery::Done(fate) => {
+            let reason = fate.reason.as_deref().unwrap_or_default();
+            tracing::info!(
+                event = %event.id,
+                kind = %event.kind,
+                outcome = fate.outcome.as_str(),
+                reason,
+                "Stripe event"
+            );
+            Ok(answer(fate.outcome, false))
+        }
+    }
 }
 
 /// The parts of a Stripe event Soloist reads.
@@ -81,6 +128,10 @@ pub struct Event<'a> {
     pub created: OffsetDateTime,
     /// `data.object`.
     pub object: &'a Value,
+    /// The API version that shaped it, when it says.
+    pub api_version: Option<&'a str>,
+    /// Who applies it: the system for a delivery, an admin for a Replay.
+    pub actor: Actor,
 }
 
 impl<'a> Event<'a> {
@@ -96,17 +147,22 @@ impl<'a> Event<'a> {
                 .get("data")?
                 .get("object")
                 .filter(|object| object.is_object())?,
+            api_version: event["api_version"]
+                .as_str()
+                .filter(|version| version.len() <= 64),
+            actor: Actor::system(),
         })
     }
 
-    fn actor_entry(
+    /// An audit row of this event's effect.
+    pub fn actor_entry(
         &self,
         action: &str,
         entity: &str,
         entity_id: uuid::Uuid,
         changes: Option<Value>,
     ) -> audit::model::NewAuditLog {
-        let mut entry = Actor::system().entry(action, entity, Some(entity_id), changes);
+        let mut entry = self.actor.entry(action, entity, Some(entity_id), changes);
         entry.metadata = Some(serde_json::json!({
             "stripe_event_id": self.id,
             "stripe_event_type": self.kind,
@@ -115,49 +171,196 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Records and applies `event` in one transaction; `false` for a
-/// redelivery.
-pub async fn apply(state: &AppState, event: &Event<'_>) -> Result<bool, PageError> {
+/// What one event did, and the ids it wrote (parked events waiting for
+/// them are applied next).
+#[derive(Clone, Debug)]
+pub struct Handled {
+    /// Its fate.
+    pub fate: Fate,
+    /// Ids of payments and subscriptions written.
+    pub wrote: Vec<String>,
+}
+
+impl From<Fate> for Handled {
+    fn from(fate: Fate) -> Self {
+        Self {
+            fate,
+            wrote: Vec::new(),
+        }
+    }
+}
+
+/// What a delivery came to.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    /// Delivered before (its outcome then); no effect.
+    Duplicate(EventOutcome),
+    /// Handled now.
+    Done(Fate),
+}
+
+/// Records and applies `event` (whose whole body is `payload`) in one
+/// transaction.
+pub async fn apply(
+    state: &AppState,
+    event: &Event<'_>,
+    payload: &Value,
+) -> Result<Delivery, PageError> {
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    let object_id = event.object["id"].as_str();
-    if !store::record_event(&transaction, event.id, event.kind, object_id, event.created).await? {
-        return Ok(false);
+    if let Recorded::Again(outcome) = event_log::record(&transaction, event, payload).await?
+        && outcome != EventOutcome::Unsupported
+    {
+        transaction.commit().await?;
+        return Ok(Delivery::Duplicate(outcome));
     }
-    let stripe = state.stripe_client.as_ref();
-    match event.kind {
-        "checkout.session.completed" => checkout_completed(&transaction, stripe, event).await?,
-        "customer.subscription.created" | "customer.subscription.updated" => {
-            apply_subscription(
-                &transaction,
-                stripe,
-                event,
-                event.object,
-                Some(event.created),
-                None,
-            )
-            .await?;
+    let fate = run(&transaction, state.stripe_client.as_ref(), event).await?;
+    transaction.commit().await?;
+    Ok(Delivery::Done(fate))
+}
+
+/// Applies a recorded event, logs its fate, and applies the parked events
+/// its writes set going.
+async fn run(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    stripe: Option<&StripeClient>,
+    event: &Event<'_>,
+) -> Result<Fate, PageError> {
+    let shape = match versions::shape_of(event.api_version, event.object) {
+        Ok(shape) => shape,
+        Err(unsupported) => {
+            let fate = Fate {
+                outcome: EventOutcome::Unsupported,
+                reason: Some(unsupported.to_string()),
+                waiting_for: Vec::new(),
+                user: None,
+                payment: None,
+            };
+            event_log::set_fate(transaction, event.id, &fate, None).await?;
+            return Ok(fate);
         }
-        "customer.subscription.deleted" => {
+    };
+    let handled = dispatch(transaction, stripe, event, shape).await?;
+    event_log::set_fate(transaction, event.id, &handled.fate, None).await?;
+    wake(transaction, stripe, &event.actor, handled.wrote).await?;
+    Ok(handled.fate)
+}
+
+async fn dispatch(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    stripe: Option<&StripeClient>,
+    event: &Event<'_>,
+    shape: Shape,
+) -> Result<Handled, PageError> {
+    match event.kind {
+        "checkout.session.completed" => checkout_completed(transaction, stripe, event).await,
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => {
             apply_subscription(
-                &transaction,
+                transaction,
                 stripe,
                 event,
                 event.object,
                 Some(event.created),
                 None,
             )
-            .await?;
+            .await
         }
         "invoice.paid" | "invoice.payment_succeeded" => {
-            invoice(&transaction, event, PaymentStatus::Succeeded).await?;
+            invoices::invoice(transaction, event, shape, PaymentStatus::Succeeded).await
         }
-        "invoice.payment_failed" => invoice(&transaction, event, PaymentStatus::Failed).await?,
-        "charge.refunded" => refund(&transaction, event).await?,
-        _ => {}
+        "invoice.payment_failed" => {
+            invoices::invoice(transaction, event, shape, PaymentStatus::Failed).await
+        }
+        "invoice_payment.paid" => invoices::invoice_payment(transaction, event).await,
+        "charge.refunded" => invoices::refund(transaction, event, shape).await,
+        other => Ok(Handled::from(Fate::ignored(format!(
+            "Soloist does not follow {other} events"
+        )))),
     }
+}
+
+/// Applies the parked events waiting for `ids`, then those waiting for
+/// what they wrote, in the caller's transaction.
+async fn wake(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    stripe: Option<&StripeClient>,
+    actor: &Actor,
+    mut ids: Vec<String>,
+) -> Result<(), PageError> {
+    for _ in 0..WAKE_ROUNDS {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let parked = event_log::parked_for(transaction, &ids).await?;
+        ids.clear();
+        for (id, payload) in parked {
+            let Some(mut event) = Event::parse(&payload) else {
+                continue;
+            };
+            event.actor = actor.clone();
+            let Ok(shape) = versions::shape_of(event.api_version, event.object) else {
+                continue;
+            };
+            let mut handled = dispatch(transaction, stripe, &event, shape).await?;
+            if handled.fate.outcome == EventOutcome::Applied {
+                handled.fate.reason =
+                    Some("was parked; applied when what it waited for arrived".to_owned());
+            }
+            tracing::info!(event = %id, outcome = handled.fate.outcome.as_str(), "a parked Stripe event");
+            event_log::set_fate(transaction, &id, &handled.fate, None).await?;
+            ids.extend(handled.wrote);
+        }
+    }
+    Ok(())
+}
+
+/// What a Replay came to.
+#[derive(Clone, Debug)]
+pub enum Replayed {
+    /// No such event.
+    Missing,
+    /// Its body is no longer kept.
+    Forgotten,
+    /// Applied again: its outcome before and now.
+    Done(EventOutcome, Fate),
+}
+
+/// Applies the stored event `id` again, as `actor` (an admin), with an
+/// audit row of the replay. Its effects are idempotent: payments only move
+/// forward and a subscription takes an event only if it is not older than
+/// the row.
+pub async fn replay(state: &AppState, id: &str, actor: &Actor) -> Result<Replayed, PageError> {
+    let mut client = state.pool.get().await?;
+    let transaction = client.transaction().await?;
+    let Some((before, payload)) = event_log::for_replay(&transaction, id).await? else {
+        return Ok(Replayed::Missing);
+    };
+    let Some(payload) = payload else {
+        return Ok(Replayed::Forgotten);
+    };
+    let Some(mut event) = Event::parse(&payload) else {
+        return Ok(Replayed::Forgotten);
+    };
+    event.actor = actor.clone();
+    let fate = run(&transaction, state.stripe_client.as_ref(), &event).await?;
+    let mut entry = actor.entry(
+        "UPDATE",
+        "stripe_events",
+        None,
+        Some(serde_json::json!({
+            "outcome": { "before": before.as_str(), "after": fate.outcome.as_str() },
+        })),
+    );
+    entry.metadata = Some(serde_json::json!({
+        "stripe_event_id": event.id,
+        "stripe_event_type": event.kind,
+        "replayed": true,
+    }));
+    audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
-    Ok(true)
+    Ok(Replayed::Done(before, fate))
 }
 
 fn timestamp(value: &Value) -> Option<OffsetDateTime> {
@@ -177,11 +380,12 @@ pub fn map_status(stripe: &str) -> SubscriptionStatus {
 }
 
 /// An id field that may be a string or an expanded object.
-fn id_of(value: &Value) -> Option<&str> {
+pub fn id_of(value: &Value) -> Option<&str> {
     value.as_str().or_else(|| value["id"].as_str())
 }
 
-fn user_in(metadata: &Value) -> Option<UserId> {
+/// The Soloist user named in Stripe `metadata`.
+pub fn user_in(metadata: &Value) -> Option<UserId> {
     metadata["user_id"]
         .as_str()
         .and_then(|id| uuid::Uuid::try_parse(id).ok())
@@ -192,10 +396,12 @@ async fn checkout_completed(
     transaction: &deadpool_postgres::Transaction<'_>,
     stripe: Option<&StripeClient>,
     event: &Event<'_>,
-) -> Result<(), PageError> {
+) -> Result<Handled, PageError> {
     let session = event.object;
     if session["mode"].as_str() != Some("subscription") {
-        return Ok(());
+        return Ok(Handled::from(Fate::ignored(
+            "a Checkout session that is not for a subscription",
+        )));
     }
     let user = session["client_reference_id"]
         .as_str()
@@ -203,15 +409,20 @@ async fn checkout_completed(
         .map(UserId)
         .or_else(|| user_in(&session["metadata"]));
     let Some(user) = user else {
-        tracing::warn!(
-            event = event.id,
-            "a Checkout session without a Soloist user"
-        );
-        return Ok(());
+        return Ok(Handled::from(Fate::ignored(
+            "a Checkout session without a Soloist user",
+        )));
     };
+    if !store::user_exists(transaction, user).await? {
+        return Ok(Handled::from(Fate::ignored(
+            "a Checkout session of a user who no longer exists",
+        )));
+    }
     store::close_checkouts(transaction, user).await?;
     let Some(subscription_id) = id_of(&session["subscription"]) else {
-        return Ok(());
+        return Ok(Handled::from(Fate::ignored(
+            "a Checkout session without a subscription",
+        )));
     };
     let subscription = match (&session["subscription"], stripe) {
         (expanded @ Value::Object(_), _) => expanded.clone(),
@@ -220,17 +431,17 @@ async fn checkout_completed(
             .await
             .map_err(|error| PageError::Upstream(error.to_string()))?,
         (_, None) => {
-            tracing::warn!(
-                event = event.id,
-                "no Stripe key to read the new subscription; waiting for its own events"
+            let mut fate = Fate::applied(Some(user), None);
+            fate.reason = Some(
+                "no Stripe key to read the new subscription: its own events will bring it"
+                    .to_owned(),
             );
-            return Ok(());
+            return Ok(Handled::from(fate));
         }
     };
     // The session's time is not the subscription's version: keep whatever
     // the row has, so the subscription's own events still apply.
-    apply_subscription(transaction, stripe, event, &subscription, None, Some(user)).await?;
-    Ok(())
+    apply_subscription(transaction, stripe, event, &subscription, None, Some(user)).await
 }
 
 /// Applies a Stripe subscription object to its user's row. `version` is the
@@ -243,18 +454,25 @@ async fn apply_subscription(
     subscription: &Value,
     version: Option<OffsetDateTime>,
     user_hint: Option<UserId>,
-) -> Result<(), PageError> {
+) -> Result<Handled, PageError> {
     let Some(subscription_id) = subscription["id"].as_str() else {
-        return Ok(());
+        return Ok(Handled::from(Fate::ignored("the subscription has no id")));
     };
     let deleted_event = event.kind == "customer.subscription.deleted";
     if !deleted_event
         && store::subscription_was_deleted(transaction, subscription_id, event.id).await?
     {
-        return Ok(());
+        return Ok(Handled::from(Fate::ignored(
+            "the subscription was deleted: a deleted subscription never comes back",
+        )));
     }
     let customer = id_of(&subscription["customer"]);
     let mut user = user_in(&subscription["metadata"]).or(user_hint);
+    if let Some(named) = user
+        && !store::user_exists(transaction, named).await?
+    {
+        user = None;
+    }
     if user.is_none() {
         user = store::subscription_by_stripe_id(transaction, subscription_id)
             .await?
@@ -268,12 +486,9 @@ async fn apply_subscription(
             .map(|row| row.user_id);
     }
     let Some(user) = user else {
-        tracing::warn!(
-            event = event.id,
-            subscription = subscription_id,
-            "a subscription of no Soloist user"
-        );
-        return Ok(());
+        return Ok(Handled::from(Fate::ignored(format!(
+            "subscription {subscription_id} belongs to no Soloist user"
+        ))));
     };
     let before = store::subscription_for_update(transaction, user).await?;
     let mut object = subscription.clone();
@@ -281,7 +496,9 @@ async fn apply_subscription(
         && let Some(synced) = row.stripe_synced_at
     {
         if synced > version {
-            return Ok(());
+            let mut fate = Fate::applied(Some(user), None);
+            fate.reason = Some("older than the state the subscription has: no change".to_owned());
+            return Ok(Handled::from(fate));
         }
         let same_subscription = row.stripe_subscription_id.as_deref() == Some(subscription_id);
         if synced == version && same_subscription && !deleted_event {
@@ -295,12 +512,9 @@ async fn apply_subscription(
         }
     }
     let Some(plan_id) = plan_of(transaction, &object, before.as_ref()).await? else {
-        tracing::warn!(
-            event = event.id,
-            subscription = subscription_id,
-            "a subscription at a price no plan has"
-        );
-        return Ok(());
+        return Ok(Handled::from(Fate::ignored(format!(
+            "subscription {subscription_id} is at a price no plan has"
+        ))));
     };
     let state = state_of(
         &object,
@@ -319,7 +533,16 @@ async fn apply_subscription(
         )
         .await?;
     }
-    Ok(())
+    invoices::link_payments(transaction, event, user, subscription_id, after.id).await?;
+    let wrote = [Some(subscription_id), customer]
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    Ok(Handled {
+        fate: Fate::applied(Some(user), None),
+        wrote,
+    })
 }
 
 /// The row's new state from a Stripe subscription object. `deleted` is the
@@ -379,7 +602,9 @@ pub async fn sync_from_api(
     Ok(store::upsert_from_stripe(transaction, &state).await?)
 }
 
-async fn plan_of(
+/// The plan of a subscription object: by its price, its metadata, or the
+/// row's plan.
+pub async fn plan_of(
     transaction: &deadpool_postgres::Transaction<'_>,
     object: &Value,
     before: Option<&Subscription>,
@@ -435,153 +660,4 @@ pub fn subscription_changes(before: Option<&Subscription>, after: &Subscription)
         .map(|(name, (old, new))| (*name, old, new))
         .collect();
     audit::diff(&changes)
-}
-
-async fn invoice(
-    transaction: &deadpool_postgres::Transaction<'_>,
-    event: &Event<'_>,
-    status: PaymentStatus,
-) -> Result<(), PageError> {
-    let invoice = event.object;
-    let Some(invoice_id) = invoice["id"].as_str() else {
-        return Ok(());
-    };
-    let subscription_id = id_of(&invoice["subscription"])
-        .or_else(|| id_of(&invoice["parent"]["subscription_details"]["subscription"]));
-    let mut row = match subscription_id {
-        Some(id) => store::subscription_by_stripe_id(transaction, id).await?,
-        None => None,
-    };
-    if row.is_none()
-        && let Some(customer) = id_of(&invoice["customer"])
-    {
-        row = store::subscription_by_customer(transaction, customer).await?;
-    }
-    let user = row.as_ref().map(|row| row.user_id).or_else(|| {
-        user_in(&invoice["subscription_details"]["metadata"])
-            .or_else(|| user_in(&invoice["metadata"]))
-    });
-    let Some(user) = user else {
-        tracing::warn!(
-            event = event.id,
-            invoice = invoice_id,
-            "an invoice of no Soloist user"
-        );
-        return Ok(());
-    };
-    let amount = match status {
-        PaymentStatus::Succeeded => &invoice["amount_paid"],
-        _ => &invoice["amount_due"],
-    };
-    let description = invoice["lines"]["data"][0]["description"]
-        .as_str()
-        .or_else(|| invoice["description"].as_str())
-        .unwrap_or("Subscription")
-        .chars()
-        .take(500)
-        .collect::<String>();
-    let payment = InvoicePayment {
-        user_id: user,
-        subscription_id: row.as_ref().map(|row| row.id),
-        amount_cents: amount
-            .as_i64()
-            .and_then(|amount| i32::try_from(amount).ok())
-            .unwrap_or(0)
-            .max(0),
-        currency: invoice["currency"]
-            .as_str()
-            .unwrap_or("usd")
-            .to_ascii_uppercase(),
-        status,
-        payment_intent: id_of(&invoice["payment_intent"]).map(str::to_owned),
-        charge: id_of(&invoice["charge"]).map(str::to_owned),
-        description,
-        metadata: serde_json::json!({
-            "stripe_invoice_id": invoice_id,
-            "invoice_number": invoice["number"],
-            "hosted_invoice_url": invoice["hosted_invoice_url"],
-        }),
-        invoice: invoice_id.to_owned(),
-    };
-    if payment.currency.len() != 3 || !payment.currency.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(PageError::BadRequest(
-            "the invoice's currency is not a currency".to_owned(),
-        ));
-    }
-    let (saved, inserted) = store::upsert_invoice_payment(transaction, &payment).await?;
-    let changes = serde_json::json!({
-        "status": { "after": saved.status.as_str() },
-        "amount_cents": { "after": saved.amount_cents },
-        "currency": { "after": saved.currency },
-        "stripe_invoice_id": { "after": invoice_id },
-    });
-    let action = if inserted { "CREATE" } else { "UPDATE" };
-    audit::store::record(
-        transaction,
-        &event.actor_entry(action, "payments", saved.id.0, Some(changes)),
-    )
-    .await?;
-    Ok(())
-}
-
-async fn refund(
-    transaction: &deadpool_postgres::Transaction<'_>,
-    event: &Event<'_>,
-) -> Result<(), PageError> {
-    let charge = event.object;
-    let Some(charge_id) = charge["id"].as_str() else {
-        return Ok(());
-    };
-    let Some(payment) = store::payment_for_charge(
-        transaction,
-        charge_id,
-        id_of(&charge["payment_intent"]),
-        id_of(&charge["invoice"]),
-    )
-    .await?
-    else {
-        tracing::warn!(
-            event = event.id,
-            charge = charge_id,
-            "a refund of no recorded payment"
-        );
-        return Ok(());
-    };
-    let refunded = charge["amount_refunded"].as_i64().unwrap_or(0);
-    let status = if charge["refunded"].as_bool() == Some(true) {
-        PaymentStatus::Refunded
-    } else {
-        payment.status
-    };
-    let after = store::set_payment_refund(
-        transaction,
-        payment.id,
-        status,
-        charge_id,
-        &serde_json::json!({ "amount_refunded": refunded }),
-    )
-    .await?;
-    let changes = audit::diff(&[
-        (
-            "status",
-            payment.status.as_str().into(),
-            after.status.as_str().into(),
-        ),
-        (
-            "amount_refunded",
-            payment
-                .metadata
-                .as_ref()
-                .map_or(Value::Null, |metadata| metadata["amount_refunded"].clone()),
-            serde_json::json!(refunded),
-        ),
-    ]);
-    if changes.is_some() {
-        audit::store::record(
-            transaction,
-            &event.actor_entry("UPDATE", "payments", after.id.0, changes),
-        )
-        .await?;
-    }
-    Ok(())
 }

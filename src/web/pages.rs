@@ -83,6 +83,22 @@ fn notice(code: &str) -> Option<Flash> {
         "plan-created" => ("success", "The plan was created."),
         "plan-saved" => ("success", "The plan was saved."),
         "plan-deleted" => ("success", "The plan was deleted."),
+        "event-replayed" => (
+            "success",
+            "The event was applied again; its outcome is below.",
+        ),
+        "event-still-parked" => (
+            "info",
+            "The event was applied again and still waits for what it refers to.",
+        ),
+        "event-still-unsupported" => (
+            "warning",
+            "This Soloist still does not know the event's API version. Upgrade Soloist, then replay it.",
+        ),
+        "event-forgotten" => (
+            "warning",
+            "That event's body is no longer kept (applied events keep it for 90 days), so it can't be replayed.",
+        ),
         "plan-granted" => ("success", "The plan was granted."),
         "user-saved" => ("success", "The role was changed."),
         "user-deactivated" => (

@@ -1,9 +1,11 @@
 //! A local stand-in for Stripe's API that speaks its request and response
-//! shapes (form-encoded requests, JSON objects, bearer auth), and builders
-//! for signed events shaped like Stripe's real ones.
+//! shapes (form-encoded requests, JSON objects, bearer auth, the pinned
+//! `Stripe-Version`), builders for events shaped like Stripe's real ones in
+//! both API shapes (before and since 2025-03-31), and delivery signed by
+//! the official Stripe SDK (tests/stripe/sign.mjs, npm `stripe`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
@@ -27,11 +29,48 @@ fn refused(status: u16, message: &str) -> HttpResponse {
 }
 
 fn authorized(request: &HttpRequest) -> bool {
-    request
-        .headers()
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        == Some(&format!("Bearer {SECRET_KEY}"))
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    // Stripe answers in the version asked for: Soloist pins the one it reads.
+    header("authorization") == Some(&format!("Bearer {SECRET_KEY}"))
+        && header("stripe-version") == Some(soloist::billing::versions::PINNED)
+}
+
+async fn list_subscriptions(
+    stripe: web::Data<Stripe>,
+    request: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    if !authorized(&request) {
+        return refused(401, "Invalid API Key provided");
+    }
+    let mut all: Vec<Value> = stripe
+        .subscriptions
+        .lock()
+        .unwrap()
+        .values()
+        .cloned()
+        .collect();
+    all.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    if query.get("status").map(String::as_str) != Some("all") {
+        all.retain(|subscription| subscription["status"] != "canceled");
+    }
+    if let Some(after) = query.get("starting_after") {
+        all.retain(|subscription| subscription["id"].as_str().unwrap() > after.as_str());
+    }
+    let limit: usize = query
+        .get("limit")
+        .and_then(|limit| limit.parse().ok())
+        .unwrap_or(10);
+    let has_more = all.len() > limit;
+    all.truncate(limit);
+    HttpResponse::Ok().json(json!({
+        "object": "list", "url": "/v1/subscriptions", "has_more": has_more, "data": all
+    }))
 }
 
 async fn create_checkout(
@@ -129,6 +168,7 @@ impl Stripe {
                     web::post().to(expire_checkout),
                 )
                 .route("/v1/billing_portal/sessions", web::post().to(create_portal))
+                .route("/v1/subscriptions", web::get().to(list_subscriptions))
                 .route("/v1/subscriptions/{id}", web::get().to(get_subscription))
                 .route(
                     "/v1/subscriptions/{id}",
@@ -221,10 +261,77 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// The directory of the Stripe SDK peer (tests/stripe), its packages
+/// installed (`npm ci`, once per test binary) when missing.
+pub fn peer_dir() -> std::path::PathBuf {
+    static READY: OnceLock<std::path::PathBuf> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stripe");
+            for package in [dir.clone(), dir.join("legacy")] {
+                let installed = package.join("node_modules/stripe/package.json").exists();
+                let fresh = std::fs::metadata(package.join("node_modules/.package-lock.json"))
+                    .and_then(|lock| lock.modified())
+                    .ok()
+                    >= std::fs::metadata(package.join("package-lock.json"))
+                        .and_then(|lock| lock.modified())
+                        .ok();
+                if !installed || !fresh {
+                    let status = std::process::Command::new("npm")
+                        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                        .current_dir(&package)
+                        .status()
+                        .expect("npm runs (Node.js is needed for the Stripe SDK peer)");
+                    assert!(status.success(), "npm ci in {}", package.display());
+                }
+            }
+            dir
+        })
+        .clone()
+}
+
+struct Signer {
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+    _child: std::process::Child,
+}
+
+/// A `Stripe-Signature` header made by the official Stripe SDK.
+pub fn sdk_signature(secret: &str, timestamp: i64, body: &str) -> String {
+    use std::io::{BufRead, Write};
+    static SIGNER: OnceLock<Mutex<Signer>> = OnceLock::new();
+    let signer = SIGNER.get_or_init(|| {
+        let mut child = std::process::Command::new("node")
+            .arg(peer_dir().join("sign.mjs"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("node runs tests/stripe/sign.mjs");
+        Mutex::new(Signer {
+            input: child.stdin.take().unwrap(),
+            output: std::io::BufReader::new(child.stdout.take().unwrap()),
+            _child: child,
+        })
+    });
+    let mut signer = signer
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let request = json!({ "payload": body, "secret": secret, "timestamp": timestamp });
+    writeln!(signer.input, "{request}").unwrap();
+    signer.input.flush().unwrap();
+    let mut header = String::new();
+    signer.output.read_line(&mut header).unwrap();
+    assert!(
+        header.starts_with("t="),
+        "the SDK signer answered {header:?}"
+    );
+    header.trim_end().to_owned()
+}
+
 /// POSTs `body` to the webhook with a signature made with `secret` at
-/// `timestamp`; returns the status.
+/// `timestamp` by the official Stripe SDK; returns the status.
 pub async fn deliver_signed(url: &str, body: &str, secret: &str, timestamp: i64) -> u16 {
-    let header = soloist::billing::stripe::signature_header(secret, timestamp, body.as_bytes());
+    let header = sdk_signature(secret, timestamp, body);
     crate::support::browser()
         .post(format!("{url}/webhooks/stripe"))
         .header("Stripe-Signature", header)
@@ -240,4 +347,129 @@ pub async fn deliver_signed(url: &str, body: &str, secret: &str, timestamp: i64)
 /// Delivers `body` as Stripe does.
 pub async fn deliver(url: &str, body: &str) -> u16 {
     deliver_signed(url, body, WEBHOOK_SECRET, now()).await
+}
+
+/// The API version the official SDK of each shape targets.
+pub const LEGACY_VERSION: &str = "2024-06-20";
+
+/// An event in API version `version`.
+pub fn event_in(version: &str, id: &str, kind: &str, created: i64, object: &Value) -> String {
+    let mut event: Value = serde_json::from_str(&event(id, kind, created, object)).unwrap();
+    event["api_version"] = json!(version);
+    event.to_string()
+}
+
+/// An event shaped as Stripe sends it today (API 2026-11-18).
+pub fn current_event(id: &str, kind: &str, created: i64, object: &Value) -> String {
+    event_in(
+        soloist::billing::versions::PINNED,
+        id,
+        kind,
+        created,
+        object,
+    )
+}
+
+/// A subscription as Stripe shapes it since 2025-03-31: the periods are on
+/// the items.
+pub fn current_subscription(
+    id: &str,
+    customer: &str,
+    status: &str,
+    price: &str,
+    user_id: &str,
+) -> Value {
+    let mut object = subscription(id, customer, status, price, user_id);
+    let start = object["current_period_start"].take();
+    let end = object["current_period_end"].take();
+    let map = object.as_object_mut().unwrap();
+    map.remove("current_period_start");
+    map.remove("current_period_end");
+    let item = &mut object["items"]["data"][0];
+    item["current_period_start"] = start;
+    item["current_period_end"] = end;
+    item["subscription"] = json!(id);
+    object
+}
+
+/// An invoice as Stripe shapes it since 2025-03-31: no `charge`,
+/// `payment_intent` or `subscription`; the subscription (with its
+/// metadata) under `parent`.
+pub fn current_invoice(
+    id: &str,
+    customer: &str,
+    subscription: &str,
+    amount: i64,
+    paid: bool,
+    user_id: Option<&str>,
+) -> Value {
+    let metadata = match user_id {
+        Some(user) => json!({ "user_id": user }),
+        None => json!({}),
+    };
+    json!({
+        "id": id,
+        "object": "invoice",
+        "customer": customer,
+        "amount_due": amount,
+        "amount_paid": if paid { amount } else { 0 },
+        "amount_remaining": if paid { 0 } else { amount },
+        "currency": "usd",
+        "status": if paid { "paid" } else { "open" },
+        "number": format!("SOLO-{id}"),
+        "hosted_invoice_url": null,
+        "livemode": false,
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": null,
+            "subscription_details": { "subscription": subscription, "metadata": metadata }
+        },
+        "lines": { "object": "list", "data": [{ "id": format!("il_{id}"), "object": "line_item", "description": "1 × Pro (at $12.00 / month)" }] }
+    })
+}
+
+/// The `invoice_payment` that links a current invoice to its payment intent.
+pub fn invoice_payment(invoice: &str, payment_intent: &str, amount: i64) -> Value {
+    json!({
+        "id": format!("inpay_{invoice}"),
+        "object": "invoice_payment",
+        "amount_paid": amount,
+        "amount_requested": amount,
+        "currency": "usd",
+        "invoice": invoice,
+        "is_default": true,
+        "livemode": false,
+        "payment": { "type": "payment_intent", "payment_intent": payment_intent },
+        "status": "paid",
+        "status_transitions": { "canceled_at": null, "paid_at": 1_790_000_100 }
+    })
+}
+
+/// A charge refunded by `refunded` of `amount` cents; `invoice` only in
+/// the legacy shape.
+pub fn refunded_charge(
+    id: &str,
+    payment_intent: &str,
+    invoice: Option<&str>,
+    amount: i64,
+    refunded: i64,
+) -> Value {
+    let mut charge = json!({
+        "id": id,
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount,
+        "amount_refunded": refunded,
+        "currency": "usd",
+        "paid": true,
+        "captured": true,
+        "payment_intent": payment_intent,
+        "refunded": refunded >= amount,
+        "status": "succeeded",
+        "livemode": false
+    });
+    if let Some(invoice) = invoice {
+        charge["invoice"] = json!(invoice);
+    }
+    charge
 }

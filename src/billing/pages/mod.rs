@@ -2,6 +2,7 @@
 //! actions, the admins' plans and subscriptions, and Stripe's webhook.
 
 mod admin;
+mod events;
 mod subscriber;
 
 use actix_web::web;
@@ -34,7 +35,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         )
         .service(web::resource("/admin/plans/{id}/delete").post(admin::delete_plan))
         .service(web::resource("/admin/subscriptions").get(admin::subscriptions))
-        .service(web::resource("/admin/subscriptions/grant").post(admin::grant));
+        .service(web::resource("/admin/subscriptions/grant").post(admin::grant))
+        .service(web::resource("/admin/stripe-events").get(events::list))
+        .service(web::resource("/admin/stripe-events/{id}/replay").post(events::replay));
 }
 
 /// Every POST route of this module behind a form (the CSRF tests enumerate

@@ -113,6 +113,8 @@ pub struct SubscriptionView {
     pub status_label: String,
     /// Period end, local time.
     pub period_end: Option<String>,
+    /// When a canceled subscription ended, local time.
+    pub ended_on: Option<String>,
     /// Trial end, local time.
     pub trial_end: Option<String>,
     /// Cancels at period end.
@@ -132,6 +134,8 @@ pub struct PaymentView {
     pub amount: String,
     /// Status.
     pub status: String,
+    /// For people: "succeeded", "refunded", "partly refunded ($3.00)".
+    pub status_label: String,
     /// What for.
     pub description: String,
 }
@@ -171,6 +175,7 @@ pub async fn billing(
             [
                 current.subscription.current_period_end,
                 current.subscription.trial_end,
+                current.subscription.canceled_at,
             ]
         })
         .flatten()
@@ -196,7 +201,14 @@ pub async fn billing(
                 SubscriptionStatus::Inactive => "Not active",
             }
             .to_owned(),
-            period_end: row.current_period_end.map(|moment| times.show(moment)),
+            period_end: row
+                .current_period_end
+                .filter(|_| row.status != SubscriptionStatus::Canceled)
+                .map(|moment| times.show(moment)),
+            ended_on: (row.status == SubscriptionStatus::Canceled)
+                .then(|| row.canceled_at.or(row.current_period_end))
+                .flatten()
+                .map(|moment| times.show(moment)),
             trial_end: row
                 .trial_end
                 .filter(|_| trialing)
@@ -227,11 +239,29 @@ pub async fn billing(
                 date: times.show(payment.created_at),
                 amount: money::format(i64::from(payment.amount_cents), &payment.currency),
                 status: payment.status.as_str().to_owned(),
+                status_label: payment_label(payment),
                 description: payment.description.clone().unwrap_or_default(),
             })
             .collect(),
     };
     Ok(render(&page, StatusCode::OK))
+}
+
+/// A payment's status for people: a partial refund is shown with its
+/// amount.
+fn payment_label(payment: &crate::billing::model::Payment) -> String {
+    let refunded = payment
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata["amount_refunded"].as_i64())
+        .unwrap_or(0);
+    match payment.status {
+        crate::billing::model::PaymentStatus::Succeeded if refunded > 0 => format!(
+            "partly refunded ({})",
+            money::format(refunded, &payment.currency)
+        ),
+        status => status.as_str().to_owned(),
+    }
 }
 
 /// The plan form.
