@@ -5,7 +5,8 @@
 //! - a genuine signature is accepted whatever other items (`v0`, unknown
 //!   schemes, junk) follow it, and its timestamp is returned;
 //! - a changed body, a wrong secret or a stale timestamp is refused;
-//! - an accepted event body parses into an event only with an id and type.
+//! - an accepted event body parses into an event only with an id and type,
+//!   and any `api_version` in it is read without a panic.
 
 #![no_main]
 
@@ -83,5 +84,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(!event.id.is_empty() && event.id.len() <= 255);
         assert!(event.kind.len() <= 100);
         assert!(event.object.is_object());
+        // Any api_version is read without a panic: a shape, or a reason.
+        if let Err(reason) = soloist::billing::versions::shape_of(event.api_version, event.object) {
+            assert!(!reason.to_string().is_empty());
+        }
     }
 });

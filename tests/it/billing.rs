@@ -11,7 +11,7 @@ use crate::stripe::{
 };
 use crate::support::{TestApp, spawn_app, spawn_app_with};
 
-async fn app_with_stripe() -> (TestApp, Stripe) {
+pub async fn app_with_stripe() -> (TestApp, Stripe) {
     let stripe = Stripe::start().await;
     let app = spawn_app_with(Overrides {
         stripe_secret_key: Some(SECRET_KEY.to_owned()),
@@ -24,7 +24,7 @@ async fn app_with_stripe() -> (TestApp, Stripe) {
 }
 
 /// Two plans sold through Stripe: (pro id, team id).
-async fn plans(app: &TestApp) -> (String, String) {
+pub async fn plans(app: &TestApp) -> (String, String) {
     let client = app.sql().await;
     let pro: String = client
         .query_one(
@@ -47,7 +47,7 @@ async fn plans(app: &TestApp) -> (String, String) {
     (pro, team)
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
+pub async fn user_id(app: &TestApp, email: &str) -> String {
     app.sql()
         .await
         .query_one("SELECT id::text FROM users WHERE email = $1", &[&email])
@@ -56,12 +56,12 @@ async fn user_id(app: &TestApp, email: &str) -> String {
         .get(0)
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
     app.sql().await.query_one(sql, &[]).await.unwrap().get(0)
 }
 
 /// A user with an active Pro subscription `sub_id` known to the database.
-async fn subscriber(
+pub async fn subscriber(
     app: &TestApp,
     stripe: &Stripe,
     email: &str,

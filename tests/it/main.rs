@@ -28,5 +28,6 @@ mod schema;
 mod seed;
 mod smtp;
 mod stripe;
+mod stripe_today;
 mod support;
 mod web;

@@ -281,7 +281,9 @@ pub fn peer_dir() -> std::path::PathBuf {
                         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
                         .current_dir(&package)
                         .status()
-                        .expect("npm runs (Node.js is needed for the Stripe SDK peer)");
+                        .unwrap_or_else(|error| {
+                            panic!("npm runs (Node.js is needed for the Stripe SDK peer): {error}")
+                        });
                     assert!(status.success(), "npm ci in {}", package.display());
                 }
             }
@@ -306,7 +308,7 @@ pub fn sdk_signature(secret: &str, timestamp: i64, body: &str) -> String {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
-            .expect("node runs tests/stripe/sign.mjs");
+            .unwrap_or_else(|error| panic!("node runs tests/stripe/sign.mjs: {error}"));
         Mutex::new(Signer {
             input: child.stdin.take().unwrap(),
             output: std::io::BufReader::new(child.stdout.take().unwrap()),
