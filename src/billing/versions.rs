@@ -49,12 +49,12 @@ impl Shape {
 fn date_of(version: &str) -> Option<Date> {
     let day = version.split_once('.').map_or(version, |(day, _)| day);
     let mut parts = day.splitn(3, '-');
-    let year = parts.next()?.parse::<i32>().ok()?;
-    let month = Month::try_from(parts.next()?.parse::<u8>().ok()?).ok()?;
-    let day_text = parts.next()?;
-    if day_text.len() != 2 || year < 2011 {
+    let (year_text, month_text, day_text) = (parts.next()?, parts.next()?, parts.next()?);
+    if year_text.len() != 4 || month_text.len() != 2 || day_text.len() != 2 {
         return None;
     }
+    let year = year_text.parse::<i32>().ok().filter(|year| *year >= 2011)?;
+    let month = Month::try_from(month_text.parse::<u8>().ok()?).ok()?;
     Date::from_calendar_date(year, month, day_text.parse().ok()?).ok()
 }
 

@@ -344,7 +344,7 @@ async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(
     // Timing: a miss verifies a dummy hash, so it costs about as much as a hit.
     let mut known_times = Vec::new();
     let mut unknown_times = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..7 {
         let started = std::time::Instant::now();
         sign_in(&app, &browser, "known@example.com", "wrong password here").await;
         known_times.push(started.elapsed());
@@ -355,7 +355,7 @@ async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(
     known_times.sort();
     unknown_times.sort();
     let (known_median, unknown_median) =
-        (known_times[2].as_secs_f64(), unknown_times[2].as_secs_f64());
+        (known_times[3].as_secs_f64(), unknown_times[3].as_secs_f64());
     assert!(
         unknown_median > known_median * 0.5 && unknown_median < known_median * 2.0,
         "known {known_median:.3}s vs unknown {unknown_median:.3}s"
