@@ -177,6 +177,7 @@ mod tests {
         let html = render(
             "Soloist",
             &Mail {
+                html: None,
                 to: "a@example.com".to_owned(),
                 subject: "Hi <there>".to_owned(),
                 body: "Ada & <b>Bob</b>\n\nhttps://site.example/magic-link/confirm?token=a-b_c\n"

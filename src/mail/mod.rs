@@ -10,8 +10,10 @@ use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub mod html;
+pub mod messages;
 
-/// One plain-text message.
+/// One message: its text, and its HTML part when its templates made one
+/// ([`messages`]; otherwise the HTML is rendered from the text, [`html`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
     /// The recipient's address.
@@ -20,6 +22,8 @@ pub struct Mail {
     pub subject: String,
     /// The plain-text body.
     pub body: String,
+    /// The HTML part.
+    pub html: Option<String>,
 }
 
 /// Where mail goes.
@@ -128,8 +132,12 @@ impl Mailer {
 pub fn compose(from: &Mailbox, to: Mailbox, mail: &Mail) -> Result<Message, MailError> {
     let domain = from.email.domain().to_owned();
     let site_name = from.name.clone().unwrap_or_else(|| "Soloist".to_owned());
-    let html =
-        html::render(&site_name, mail).map_err(|error| MailError::Send(error.to_string()))?;
+    let html = match &mail.html {
+        Some(html) => html.clone(),
+        None => {
+            html::render(&site_name, mail).map_err(|error| MailError::Send(error.to_string()))?
+        }
+    };
     Message::builder()
         .from(from.clone())
         .to(to)

@@ -178,6 +178,14 @@ impl AppState {
         }
     }
 
+    /// The site as mail names it.
+    pub fn mail_site(&self) -> crate::mail::messages::Site {
+        crate::mail::messages::Site {
+            name: self.site_name.clone(),
+            base_url: self.base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
     /// Sends `mail` in the background, after the response: the time a
     /// request takes must not reveal whether a mail was sent (account
     /// enumeration).

@@ -856,7 +856,7 @@ async fn every_billing_post_route_refuses_a_missing_token() {
     app.soloist.stop().await.unwrap();
 }
 
-fn serve_with_webhooks(dir: &std::path::Path, port: u16) -> crate::support::Running {
+pub fn serve_with_webhooks(dir: &std::path::Path, port: u16) -> crate::support::Running {
     let mut command = crate::support::command(&[
         "serve",
         "--data-dir",
@@ -903,11 +903,7 @@ async fn a_crash_between_commit_and_answer_then_redelivery_has_exactly_one_effec
         let delivery = {
             let (url, body) = (url.clone(), body.clone());
             tokio::spawn(async move {
-                let header = soloist::billing::stripe::signature_header(
-                    WEBHOOK_SECRET,
-                    now(),
-                    body.as_bytes(),
-                );
+                let header = crate::stripe::sdk_signature(WEBHOOK_SECRET, now(), &body);
                 crate::support::browser()
                     .post(format!("{url}/webhooks/stripe"))
                     .header("Stripe-Signature", header)

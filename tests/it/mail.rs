@@ -104,6 +104,8 @@ struct Parsed {
     defects: Vec<String>,
     text_links: Vec<String>,
     html_links: Vec<String>,
+    buttons: Vec<String>,
+    html_text: String,
 }
 
 fn parse(path: &Path) -> Parsed {
@@ -166,10 +168,15 @@ async fn post(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_spamassassin() {
     let smtp = Aiosmtpd::start();
+    let (provider, provider_url) = crate::oauth::start_provider().await;
     let app = spawn_app_with(Overrides {
         smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
         mail_from: Some("Soloist <no-reply@soloist.example>".to_owned()),
         base_url: Some("http://soloist.example".to_owned()),
+        github_client_id: Some("client".into()),
+        github_client_secret: Some("secret".into()),
+        github_url: Some(provider_url.clone()),
+        github_api_url: Some(provider_url),
         ..Overrides::default()
     })
     .await;
@@ -300,8 +307,34 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
     .await;
     assert_eq!(moved.status(), StatusCode::SEE_OTHER);
     expected += 1;
+    // 11. Connecting GitHub to an account tells its owner.
+    crate::oauth::set(&provider, 77, "member@example.com", true);
+    let browser = app.new_browser();
+    let start = browser
+        .get(format!("{}/auth/github", app.url))
+        .send()
+        .await
+        .unwrap();
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    let back = browser.get(&authorize).send().await.unwrap();
+    // The provider sends the browser to the public base URL; this test's
+    // browser reaches the same server on its local address.
+    let callback = back.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replace("http://soloist.example", &app.url);
+    let linked = browser.get(callback).send().await.unwrap();
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    expected += 1;
     let files = smtp.wait_for(expected).await;
     assert_eq!(files.len(), expected);
+    let subjects: Vec<String> = files.iter().map(|file| parse(file).subject).collect();
+    assert!(
+        subjects
+            .iter()
+            .any(|subject| subject == "GitHub was connected to your Soloist account"),
+        "{subjects:?}"
+    );
 
     let mut scores = Vec::new();
     for file in &files {
@@ -317,6 +350,20 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
         assert_eq!(parsed.mime_version, "1.0", "{what}");
         assert_eq!(parsed.content_type, "multipart/alternative", "{what}");
         assert_eq!(parsed.parts, ["text/plain", "text/html"], "{what}");
+        // Each message is its own template in the site's layout: the site's
+        // name, and a button for a message's one-time link.
+        assert!(parsed.html_text.contains("Soloist"), "{what}: no site name");
+        for link in parsed
+            .text_links
+            .iter()
+            .filter(|link| link.contains("token="))
+        {
+            assert!(
+                parsed.buttons.contains(link),
+                "{what}: no button for {link}: {:?}",
+                parsed.buttons
+            );
+        }
         for link in &parsed.text_links {
             assert!(
                 link.starts_with("http://soloist.example/"),

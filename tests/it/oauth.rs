@@ -16,7 +16,7 @@ use crate::support::{TestApp, spawn_app_with};
 /// What the stand-in provider knows: the person behind each code, the PKCE
 /// challenge it was issued with, and that person's emails.
 #[derive(Clone, Default)]
-struct Provider {
+pub struct Provider {
     person: Arc<Mutex<Person>>,
     codes: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -94,7 +94,7 @@ async fn google_userinfo(provider: web::Data<Provider>) -> HttpResponse {
     }))
 }
 
-async fn start_provider() -> (Provider, String) {
+pub async fn start_provider() -> (Provider, String) {
     let provider = Provider::default();
     let data = web::Data::new(provider.clone());
     let server = HttpServer::new(move || {
@@ -157,7 +157,7 @@ async fn oauth_sign_in(
     browser.get(callback).send().await.unwrap()
 }
 
-fn set(provider: &Provider, id: i64, email: &str, verified: bool) {
+pub fn set(provider: &Provider, id: i64, email: &str, verified: bool) {
     *provider.person.lock().unwrap() = Person {
         id,
         login: "octo".into(),

@@ -588,6 +588,57 @@ async fn billing_sync_corrects_drift_from_the_stripe_api_with_audit_rows() {
     app.soloist.stop().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_binary_applies_todays_events_in_the_wrong_order() {
+    use nix::sys::signal::Signal;
+    let dir = crate::support::scratch_dir();
+    let port = crate::support::free_port();
+    let running = crate::billing::serve_with_webhooks(&dir, port);
+    crate::support::query_data_dir(
+        &dir,
+        "INSERT INTO users (email, name, email_verified) VALUES ('bin@example.com', 'Bin', true); \
+         INSERT INTO subscription_plans (name, price_cents, interval, stripe_price_id) VALUES ('Pro', 1200, 'month', 'price_pro'); \
+         INSERT INTO subscriptions (user_id, plan_id, status, stripe_customer_id, stripe_subscription_id) \
+           SELECT u.id, p.id, 'active', 'cus_bin', 'sub_bin' FROM users u, subscription_plans p",
+    )
+    .await;
+    let url = format!("http://127.0.0.1:{port}");
+    let t = now() - 30;
+    // The refund first, then the link, then the invoice: Stripe's worst.
+    let bodies = [
+        current_event(
+            "evt_bin_refund",
+            "charge.refunded",
+            t + 2,
+            &refunded_charge("ch_bin", "pi_bin", None, 1200, 1200),
+        ),
+        current_event(
+            "evt_bin_link",
+            "invoice_payment.paid",
+            t + 1,
+            &invoice_payment("in_bin", "pi_bin", 1200),
+        ),
+        current_event(
+            "evt_bin_paid",
+            "invoice.paid",
+            t,
+            &current_invoice("in_bin", "cus_bin", "sub_bin", 1200, true, None),
+        ),
+    ];
+    for body in &bodies {
+        assert_eq!(crate::stripe::deliver(&url, body).await, 200);
+    }
+    let state = crate::support::query_data_dir(
+        &dir,
+        "SELECT status || ' ' || stripe_payment_intent_id || ' ' || (metadata->>'amount_refunded') FROM payments \
+         UNION ALL SELECT string_agg(outcome, ',' ORDER BY id) FROM stripe_events",
+    )
+    .await;
+    assert_eq!(state, ["refunded pi_bin 1200", "applied,applied,applied"]);
+    let (status, _) = running.signal_and_wait(Signal::SIGTERM);
+    assert_eq!(status.code(), Some(0));
+}
+
 #[test]
 fn billing_sync_without_stripe_says_what_to_set() {
     let dir = crate::support::scratch_dir();

@@ -14,10 +14,18 @@ class Links(HTMLParser):
     def __init__(self):
         super().__init__()
         self.links = []
+        self.buttons = []
+        self.text = []
 
     def handle_starttag(self, tag, attrs):
         if tag == "a":
-            self.links.extend(value for name, value in attrs if name == "href")
+            attributes = dict(attrs)
+            self.links.append(attributes.get("href"))
+            if "button" in (attributes.get("class") or "").split():
+                self.buttons.append(attributes.get("href"))
+
+    def handle_data(self, data):
+        self.text.append(data)
 
 
 def main(path):
@@ -25,7 +33,7 @@ def main(path):
         message = BytesParser(policy=policy.default).parse(handle)
     defects = [repr(defect) for defect in message.defects]
     parts = []
-    text_links, html_links = [], []
+    text_links, html_links, buttons, html_text = [], [], [], ""
     for part in message.walk():
         defects.extend(repr(defect) for defect in part.defects)
         if part.is_multipart():
@@ -38,6 +46,8 @@ def main(path):
             parser = Links()
             parser.feed(content)
             html_links.extend(parser.links)
+            buttons.extend(parser.buttons)
+            html_text += " ".join(parser.text)
     print(json.dumps({
         "subject": str(message["subject"]),
         "to": str(message["to"]),
@@ -49,6 +59,8 @@ def main(path):
         "defects": defects,
         "text_links": text_links,
         "html_links": html_links,
+        "buttons": buttons,
+        "html_text": html_text,
     }))
 
 

@@ -281,15 +281,15 @@ pub async fn verify(
                 .entry("UPDATE", "users", Some(user_id.0), changes),
             )
             .await?;
-            state.send_mail_later(Mail {
-                to: old,
-                subject: format!("Your {} email address was changed", state.site_name),
-                body: format!(
-                    "Hello,\n\nThe email address of your account was changed to {email}.\n\
-                     If you did not do this, reset your password at {}/reset-password and contact us.\n",
-                    state.base_url
-                ),
-            });
+            let site = state.mail_site();
+            let facts = crate::mail::messages::email_changed::Facts {
+                new_email: email.clone(),
+            };
+            state.send_mail_later(crate::mail::messages::or_plain(
+                facts.to(&site, &old),
+                &old,
+                &facts.subject(&site),
+            ));
             store::user_by_id(&transaction, user_id).await?
         }
         None => match store::user_by_email(&transaction, &email).await? {
@@ -440,28 +440,29 @@ async fn mail_link_if_known(
 }
 
 fn reset_mail(state: &AppState, user: &crate::accounts::model::User, link: &str) -> Mail {
-    Mail {
-        to: user.email.clone(),
-        subject: format!("Reset your {} password", state.site_name),
-        body: format!(
-            "Hello {},\n\nTo choose a new password, open this link:\n\n{link}\n\n\
-             It works for one hour and only once. If you did not ask for this, ignore this message: \
-             your password stays as it is.\n",
-            user.name
-        ),
-    }
+    let site = state.mail_site();
+    let facts = crate::mail::messages::reset_password::Facts {
+        name: user.name.clone(),
+        link: link.to_owned(),
+    };
+    crate::mail::messages::or_plain(
+        facts.to(&site, &user.email),
+        &user.email,
+        &facts.subject(&site),
+    )
 }
 
 fn magic_link_mail(state: &AppState, user: &crate::accounts::model::User, link: &str) -> Mail {
-    Mail {
-        to: user.email.clone(),
-        subject: format!("Your {} sign-in link", state.site_name),
-        body: format!(
-            "Hello {},\n\nOpen this link to sign in:\n\n{link}\n\nIt works for 15 minutes and only once. \
-             If you did not ask for it, ignore this message.\n",
-            user.name
-        ),
-    }
+    let site = state.mail_site();
+    let facts = crate::mail::messages::magic_link::Facts {
+        name: user.name.clone(),
+        link: link.to_owned(),
+    };
+    crate::mail::messages::or_plain(
+        facts.to(&site, &user.email),
+        &user.email,
+        &facts.subject(&site),
+    )
 }
 
 /// `POST /reset-password`: always "check your email".
@@ -602,15 +603,15 @@ pub async fn reset(
         Some(serde_json::json!({ "via": "password reset", "sessions_ended": ended.len() }));
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
-    state.send_mail_later(Mail {
-        to: user.email.clone(),
-        subject: format!("Your {} password was changed", state.site_name),
-        body: format!(
-            "Hello {},\n\nYour password was just reset, and every device was signed out.\n\
-             If this was not you, reset it again at {}/reset-password and contact us.\n",
-            user.name, state.base_url
-        ),
-    });
+    let site = state.mail_site();
+    let facts = crate::mail::messages::password_changed::Facts {
+        name: user.name.clone(),
+    };
+    state.send_mail_later(crate::mail::messages::or_plain(
+        facts.to(&site, &user.email),
+        &user.email,
+        &facts.subject(&site),
+    ));
     Ok(see_other("/sign-in?notice=password-reset"))
 }
 

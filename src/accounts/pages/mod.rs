@@ -320,13 +320,9 @@ pub fn asked_from_this_browser(request: &actix_web::HttpRequest, token: &str) ->
 
 /// The verification mail for a new or changed address.
 pub fn verification_mail(state: &AppState, to: &str, link: &str) -> Mail {
-    Mail {
-        to: to.to_owned(),
-        subject: format!("Confirm your email address for {}", state.site_name),
-        body: format!(
-            "Hello,\n\nPlease confirm your email address by opening this link:\n\n{link}\n\n\
-             The link works for 24 hours. If you did not ask for this, ignore this message.\n\n{}\n",
-            state.site_name
-        ),
-    }
+    let site = state.mail_site();
+    let facts = crate::mail::messages::verify_email::Facts {
+        link: link.to_owned(),
+    };
+    crate::mail::messages::or_plain(facts.to(&site, to), to, &facts.subject(&site))
 }

@@ -21,7 +21,6 @@ use crate::accounts::proof;
 use crate::accounts::secrets::{random_token, same_secret};
 use crate::accounts::store;
 use crate::audit;
-use crate::mail::Mail;
 use crate::web::AppState;
 use crate::web::failure::PageError;
 use crate::web::visitor::Visitor;
@@ -212,23 +211,16 @@ pub async fn callback(
                     )
                     .await?;
                     if existing.email_verified {
-                        linked_notice = Some(Mail {
-                            to: existing.email.clone(),
-                            subject: format!(
-                                "{} was connected to your {} account",
-                                provider.kind, state.site_name
-                            ),
-                            body: format!(
-                                "Hello {},\n\nA {} account with your address can now sign in to your {} account.\n\
-                                 If this was not you, reset your password at {}/reset-password and sign out \
-                                 every session at {}/account/security.\n",
-                                existing.name,
-                                provider.kind,
-                                state.site_name,
-                                state.base_url,
-                                state.base_url
-                            ),
-                        });
+                        let site = state.mail_site();
+                        let facts = crate::mail::messages::provider_connected::Facts {
+                            name: existing.name.clone(),
+                            provider: provider.kind.to_string(),
+                        };
+                        linked_notice = Some(crate::mail::messages::or_plain(
+                            facts.to(&site, &existing.email),
+                            &existing.email,
+                            &facts.subject(&site),
+                        ));
                     }
                     store::user_by_id(&transaction, existing.id)
                         .await?

@@ -450,16 +450,13 @@ pub async fn change_email(
     // confirmation.
     let client = state.pool.get().await?;
     if store::user_by_email(&client, &email).await?.is_some() {
-        state.send_mail_later(crate::mail::Mail {
-            to: email.clone(),
-            subject: format!("Someone tried to move a {} account to your address", state.site_name),
-            body: format!(
-                "Hello,\n\nSomeone signed in to another {site} account asked to change its address to this one. \
-                 This address already has its own account, so nothing was changed, and there is nothing \
-                 for you to do.\n\n{site}\n",
-                site = state.site_name
-            ),
-        });
+        let site = state.mail_site();
+        let facts = crate::mail::messages::address_taken::Facts {};
+        state.send_mail_later(crate::mail::messages::or_plain(
+            facts.to(&site, &email),
+            &email,
+            &facts.subject(&site),
+        ));
         return Ok(see_other("/account/profile?notice=email-change-sent"));
     }
     let link = issue_link(
@@ -739,17 +736,16 @@ pub async fn password_link(
         None,
     )
     .await?;
-    state.send_mail_later(crate::mail::Mail {
-        to: signed_in.user.email.clone(),
-        subject: format!("Choose a password for {}", state.site_name),
-        body: format!(
-            "Hello {},\n\nTo choose a password for your account, open this link:\n\n{link}\n\n\
-             It works for one hour and only once. Choosing it signs out every session. If you did not \
-             ask for this, someone may be using your account: sign out every session at \
-             {}/account/security.\n",
-            signed_in.user.name, state.base_url
-        ),
-    });
+    let site = state.mail_site();
+    let facts = crate::mail::messages::choose_password::Facts {
+        name: signed_in.user.name.clone(),
+        link,
+    };
+    state.send_mail_later(crate::mail::messages::or_plain(
+        facts.to(&site, &signed_in.user.email),
+        &signed_in.user.email,
+        &facts.subject(&site),
+    ));
     Ok(see_other("/account/security?notice=password-link-sent"))
 }
 

@@ -14,7 +14,6 @@ use crate::accounts::model::{NewUser, Role, VerificationTokenType};
 use crate::accounts::secrets::{Password, known_device_proof, same_secret, token_hash};
 use crate::accounts::store;
 use crate::audit;
-use crate::mail::Mail;
 use crate::web::AppState;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
@@ -175,19 +174,14 @@ pub async fn sign_up(
             (super::verification_mail(&state, &email, &link), Some(token))
         }
         None => (
-            Mail {
-                to: email.clone(),
-                subject: format!(
-                    "Someone tried to create a {} account with your address",
-                    state.site_name
-                ),
-                body: format!(
-                    "Hello,\n\nSomeone (perhaps you) tried to create an account with this address, but you already \
-                 have one.\n\nSign in: {base}/sign-in\nForgot your password? {base}/reset-password\n\n\
-                 If it was not you, you can ignore this message.\n\n{site}\n",
-                    base = state.base_url,
-                    site = state.site_name
-                ),
+            {
+                let site = state.mail_site();
+                let facts = crate::mail::messages::already_registered::Facts {};
+                crate::mail::messages::or_plain(
+                    facts.to(&site, &email),
+                    &email,
+                    &facts.subject(&site),
+                )
             },
             None,
         ),
