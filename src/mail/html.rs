@@ -1,6 +1,7 @@
-//! The HTML part of every message, rendered from its text part through one
-//! layout (`templates/mail/message.html`), so the two always say the same:
-//! paragraphs stay paragraphs, a link on a line of its own becomes the
+//! The HTML part of a message without templates of its own (`messages`
+//! has a pair for every message Soloist sends), rendered from its text
+//! through `templates/mail/message.html` in the mail layout, so the two
+//! always say the same: paragraphs stay paragraphs, a link on a line of its own becomes the
 //! message's button (with the plain link under it for clients that show
 //! no buttons), and links inside sentences stay links.
 
@@ -39,8 +40,8 @@ pub struct Block {
 #[derive(Template)]
 #[template(path = "mail/message.html")]
 pub struct MessagePage {
-    /// The site's name, as the header of the message.
-    pub site_name: String,
+    /// The site (its name heads the message).
+    pub site: super::messages::Site,
     /// The subject, as the document title.
     pub subject: String,
     /// The body.
@@ -50,7 +51,10 @@ pub struct MessagePage {
 /// The HTML part of `mail`.
 pub fn render(site_name: &str, mail: &Mail) -> Result<String, askama::Error> {
     MessagePage {
-        site_name: site_name.to_owned(),
+        site: super::messages::Site {
+            name: site_name.to_owned(),
+            base_url: String::new(),
+        },
         subject: mail.subject.clone(),
         blocks: blocks(&mail.body),
     }

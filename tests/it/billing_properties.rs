@@ -274,19 +274,7 @@ fn expected_after(delivered: &[&Generated], stripe_now: &HashMap<String, Value>)
 }
 
 async fn deliver(app: &TestApp, body: &str) -> (u16, Value) {
-    let header = soloist::billing::stripe::signature_header(WEBHOOK_SECRET, now(), body.as_bytes());
-    let response = app
-        .http
-        .post(format!("{}/webhooks/stripe", app.url))
-        .header("Stripe-Signature", header)
-        .header("Content-Type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    crate::stripe::deliver_for_answer(&app.url, body).await
 }
 
 async fn row_of(sql: &tokio_postgres::Client, user: &str) -> Vec<RowState> {

@@ -346,6 +346,26 @@ pub async fn deliver_signed(url: &str, body: &str, secret: &str, timestamp: i64)
         .as_u16()
 }
 
+/// Delivers `body` as Stripe does; returns the status and the answer (its
+/// JSON, or its text).
+pub async fn deliver_for_answer(url: &str, body: &str) -> (u16, Value) {
+    let header = sdk_signature(WEBHOOK_SECRET, now(), body);
+    let response = crate::support::browser()
+        .post(format!("{url}/webhooks/stripe"))
+        .header("Stripe-Signature", header)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
 /// Delivers `body` as Stripe does.
 pub async fn deliver(url: &str, body: &str) -> u16 {
     deliver_signed(url, body, WEBHOOK_SECRET, now()).await

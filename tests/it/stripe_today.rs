@@ -18,21 +18,7 @@ use crate::support::TestApp;
 
 /// Delivers and returns (status, answer).
 async fn send(app: &TestApp, body: &str) -> (u16, Value) {
-    let header = crate::stripe::sdk_signature(crate::stripe::WEBHOOK_SECRET, now(), body);
-    let response = crate::support::browser()
-        .post(format!("{}/webhooks/stripe", app.url))
-        .header("Stripe-Signature", header)
-        .header("Content-Type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    crate::stripe::deliver_for_answer(&app.url, body).await
 }
 
 /// (status, amount_refunded) of the payment of `invoice`.
