@@ -5,7 +5,8 @@
 -- refunds, an invoice before the subscription it belongs to. Such an event
 -- is kept "parked" with the ids it waits for (`waiting_for`: a charge,
 -- payment intent, invoice, subscription or customer id) and its whole
--- body (`payload`); when a payment or subscription with one of those ids
+-- body (`payload`, kept as Stripe sent it: json, not jsonb, as it is only
+-- ever read back whole); when a payment or subscription with one of those ids
 -- is written, the parked events are applied in the same transaction.
 --
 -- outcome:
@@ -24,7 +25,7 @@ ALTER TABLE stripe_events
         CONSTRAINT stripe_events_outcome_check
         CHECK (outcome IN ('applied', 'parked', 'ignored', 'unsupported')),
     ADD COLUMN reason text,
-    ADD COLUMN payload jsonb,
+    ADD COLUMN payload json,
     ADD COLUMN waiting_for text[],
     ADD COLUMN deliveries integer NOT NULL DEFAULT 1,
     ADD COLUMN user_id uuid CONSTRAINT stripe_events_user_id_fkey REFERENCES users (id) ON DELETE SET NULL,

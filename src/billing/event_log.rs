@@ -23,13 +23,17 @@ text_enum!(
     }
 );
 
-const INSERT: &str = "INSERT INTO stripe_events (id, type, object_id, event_created, api_version, payload) \
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id";
+const LOCK_IDS: &str = "SELECT count(pg_advisory_xact_lock(hashtextextended('stripe:' || id, 0))) \
+     FROM unnest($1::text[]) WITH ORDINALITY AS ids (id, position)";
+const FIND: &str = "SELECT (SELECT outcome FROM stripe_events WHERE id = $1) AS outcome, \
+     EXISTS (SELECT 1 FROM stripe_events WHERE outcome = 'parked' AND waiting_for && $2) AS parked";
+const INSERT: &str = "INSERT INTO stripe_events (id, type, object_id, event_created, api_version, payload, \
+     outcome, reason, waiting_for, user_id, payment_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 const REDELIVERED: &str = "UPDATE stripe_events SET deliveries = deliveries + 1 WHERE id = $1 \
      RETURNING outcome, payload IS NULL AS no_payload";
 const SET_OUTCOME: &str = "UPDATE stripe_events SET outcome = $2, reason = $3, waiting_for = $4, \
-     user_id = coalesce($5, user_id), payment_id = coalesce($6, payment_id), \
-     payload = coalesce(payload, $7) WHERE id = $1";
+     user_id = coalesce($5, user_id), payment_id = coalesce($6, payment_id) WHERE id = $1";
 const PARKED_FOR: &str = "SELECT id, payload FROM stripe_events \
      WHERE outcome = 'parked' AND waiting_for && $1 AND payload IS NOT NULL \
      ORDER BY event_created, id FOR UPDATE";
@@ -49,6 +53,8 @@ const FORGET_PAYLOADS: &str = "UPDATE stripe_events SET payload = NULL \
 
 /// Every statement here, for the test that prepares them all.
 pub const STATEMENTS: &[&str] = &[
+    LOCK_IDS,
+    FIND,
     INSERT,
     REDELIVERED,
     SET_OUTCOME,
@@ -59,26 +65,102 @@ pub const STATEMENTS: &[&str] = &[
     FORGET_PAYLOADS,
 ];
 
-/// What recording an event found.
+/// What claiming an event found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recorded {
-    /// First delivery: apply it.
-    New,
-    /// Delivered before, with this outcome (the row is locked).
+    /// First delivery: apply it, then [`insert`] it with its fate. `parked`:
+    /// whether events are parked for an id it names (if not, none can be
+    /// woken by it, and none can park for those ids until it commits).
+    New {
+        /// Events wait for one of its ids.
+        parked: bool,
+    },
+    /// Delivered before, with this outcome (its delivery is counted).
     Again(EventOutcome),
 }
 
-/// Records an event's first delivery, or counts a redelivery (waiting for
-/// a concurrent first delivery to commit).
-pub async fn record(
+/// The ids an event's object names (its own, and any charge, payment
+/// intent, invoice, subscription or customer, in either API shape): the
+/// ids whose writes and parked events it must not race with.
+pub fn ids_of(event: &super::webhook::Event<'_>) -> Vec<String> {
+    use super::webhook::id_of;
+    let object = event.object;
+    let mut ids: Vec<String> = [
+        id_of(&object["id"]),
+        id_of(&object["charge"]),
+        id_of(&object["payment_intent"]),
+        id_of(&object["invoice"]),
+        id_of(&object["subscription"]),
+        id_of(&object["customer"]),
+        id_of(&object["parent"]["subscription_details"]["subscription"]),
+        id_of(&object["payment"]["payment_intent"]),
+        id_of(&object["payment"]["charge"]),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|id| id.len() <= 255)
+    .map(str::to_owned)
+    .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Locks `ids` (sorted, so that two transactions take them in one order)
+/// until the transaction ends. Every event locks the ids it names before
+/// it looks for or writes what they name, so a payment written at the same
+/// time as an event that waits for it is never missed by both: one of
+/// them comes second and sees the other.
+pub async fn lock_ids(client: &impl GenericClient, ids: &[String]) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(LOCK_IDS).await?;
+    client.query_one(&statement, &[&ids]).await?;
+    Ok(())
+}
+
+/// Claims `event` for this transaction: locks its id (a concurrent
+/// delivery of the same event waits until this one commits or rolls back,
+/// then finds it) and the ids it names ([`lock_ids`]); counts a
+/// redelivery.
+pub async fn claim(
+    client: &impl GenericClient,
+    event: &super::webhook::Event<'_>,
+) -> Result<Recorded, StoreError> {
+    let mut ids = vec![format!("event:{}", event.id)];
+    ids.extend(ids_of(event));
+    ids.sort();
+    let id = event.id;
+    let lock = client.prepare_cached(LOCK_IDS).await?;
+    let find = client.prepare_cached(FIND).await?;
+    // Sent together, run in order: the lookup starts (with its own
+    // snapshot) only once the locks are held.
+    let (_, found) = futures_util::future::try_join(
+        client.query_one(&lock, &[&ids]),
+        client.query_one(&find, &[&id, &ids]),
+    )
+    .await?;
+    let outcome: Option<EventOutcome> = found.try_get("outcome")?;
+    if outcome.is_none() {
+        return Ok(Recorded::New {
+            parked: found.try_get("parked")?,
+        });
+    }
+    let statement = client.prepare_cached(REDELIVERED).await?;
+    let row = client.query_one(&statement, &[&id]).await?;
+    Ok(Recorded::Again(row.try_get("outcome")?))
+}
+
+/// Records a claimed event's first delivery, with its body and fate.
+pub async fn insert(
     client: &impl GenericClient,
     event: &super::webhook::Event<'_>,
     payload: &serde_json::Value,
-) -> Result<Recorded, StoreError> {
+    fate: &Fate,
+) -> Result<(), StoreError> {
     let statement = client.prepare_cached(INSERT).await?;
     let object_id = event.object["id"].as_str();
-    if client
-        .query_opt(
+    let waiting = (!fate.waiting_for.is_empty()).then_some(&fate.waiting_for);
+    client
+        .execute(
             &statement,
             &[
                 &event.id,
@@ -87,16 +169,15 @@ pub async fn record(
                 &event.created,
                 &event.api_version,
                 payload,
+                &fate.outcome,
+                &fate.reason,
+                &waiting,
+                &fate.user,
+                &fate.payment,
             ],
         )
-        .await?
-        .is_some()
-    {
-        return Ok(Recorded::New);
-    }
-    let statement = client.prepare_cached(REDELIVERED).await?;
-    let row = client.query_one(&statement, &[&event.id]).await?;
-    Ok(Recorded::Again(row.try_get("outcome")?))
+        .await?;
+    Ok(())
 }
 
 /// What became of an event.
@@ -149,12 +230,11 @@ impl Fate {
     }
 }
 
-/// Writes what became of event `id`; `payload` is kept if the row has none.
+/// Writes what became of recorded event `id`.
 pub async fn set_fate(
     client: &impl GenericClient,
     id: &str,
     fate: &Fate,
-    payload: Option<&serde_json::Value>,
 ) -> Result<(), StoreError> {
     let statement = client.prepare_cached(SET_OUTCOME).await?;
     let waiting = (!fate.waiting_for.is_empty()).then_some(&fate.waiting_for);
@@ -168,7 +248,6 @@ pub async fn set_fate(
                 &waiting,
                 &fate.user,
                 &fate.payment,
-                &payload,
             ],
         )
         .await?;

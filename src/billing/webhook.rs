@@ -208,23 +208,45 @@ pub async fn apply(
 ) -> Result<Delivery, PageError> {
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    if let Recorded::Again(outcome) = event_log::record(&transaction, event, payload).await?
+    let recorded = event_log::claim(&transaction, event).await?;
+    if let Recorded::Again(outcome) = recorded
         && outcome != EventOutcome::Unsupported
     {
+        // A duplicate only counted its delivery: that count need not wait
+        // for the disk (one lost in a crash is harmless), so Stripe's
+        // retries stay cheap.
+        transaction
+            .batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
         transaction.commit().await?;
         return Ok(Delivery::Duplicate(outcome));
     }
-    let fate = run(&transaction, state.stripe_client.as_ref(), event).await?;
+    let (first, parked) = match recorded {
+        Recorded::New { parked } => (Some(payload), parked),
+        Recorded::Again(_) => (None, true),
+    };
+    let fate = run(
+        &transaction,
+        state.stripe_client.as_ref(),
+        event,
+        first,
+        parked,
+    )
+    .await?;
     transaction.commit().await?;
     Ok(Delivery::Done(fate))
 }
 
-/// Applies a recorded event, logs its fate, and applies the parked events
-/// its writes set going.
+/// Applies a claimed event, logs its fate (a first delivery, whose body is
+/// `first`, is recorded with it), and applies the parked events its writes
+/// set going (`parked`: whether any may wait for the ids it names; the
+/// ids it writes are those, or ids no event can be parked on).
 async fn run(
     transaction: &deadpool_postgres::Transaction<'_>,
     stripe: Option<&StripeClient>,
     event: &Event<'_>,
+    first: Option<&Value>,
+    parked: bool,
 ) -> Result<Fate, PageError> {
     let shape = match versions::shape_of(event.api_version, event.object) {
         Ok(shape) => shape,
@@ -236,14 +258,29 @@ async fn run(
                 user: None,
                 payment: None,
             };
-            event_log::set_fate(transaction, event.id, &fate, None).await?;
+            log_fate(transaction, event, first, &fate).await?;
             return Ok(fate);
         }
     };
     let handled = dispatch(transaction, stripe, event, shape).await?;
-    event_log::set_fate(transaction, event.id, &handled.fate, None).await?;
-    wake(transaction, stripe, &event.actor, handled.wrote).await?;
+    log_fate(transaction, event, first, &handled.fate).await?;
+    if parked {
+        wake(transaction, stripe, &event.actor, handled.wrote).await?;
+    }
     Ok(handled.fate)
+}
+
+async fn log_fate(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    event: &Event<'_>,
+    first: Option<&Value>,
+    fate: &Fate,
+) -> Result<(), PageError> {
+    match first {
+        Some(payload) => event_log::insert(transaction, event, payload, fate).await?,
+        None => event_log::set_fate(transaction, event.id, fate).await?,
+    }
+    Ok(())
 }
 
 async fn dispatch(
@@ -303,13 +340,14 @@ async fn wake(
             let Ok(shape) = versions::shape_of(event.api_version, event.object) else {
                 continue;
             };
+            event_log::lock_ids(transaction, &event_log::ids_of(&event)).await?;
             let mut handled = dispatch(transaction, stripe, &event, shape).await?;
             if handled.fate.outcome == EventOutcome::Applied {
                 handled.fate.reason =
                     Some("was parked; applied when what it waited for arrived".to_owned());
             }
             tracing::info!(event = %id, outcome = handled.fate.outcome.as_str(), "a parked Stripe event");
-            event_log::set_fate(transaction, &id, &handled.fate, None).await?;
+            event_log::set_fate(transaction, &id, &handled.fate).await?;
             ids.extend(handled.wrote);
         }
     }
@@ -344,7 +382,15 @@ pub async fn replay(state: &AppState, id: &str, actor: &Actor) -> Result<Replaye
         return Ok(Replayed::Forgotten);
     };
     event.actor = actor.clone();
-    let fate = run(&transaction, state.stripe_client.as_ref(), &event).await?;
+    event_log::lock_ids(&transaction, &event_log::ids_of(&event)).await?;
+    let fate = run(
+        &transaction,
+        state.stripe_client.as_ref(),
+        &event,
+        None,
+        true,
+    )
+    .await?;
     let mut entry = actor.entry(
         "UPDATE",
         "stripe_events",

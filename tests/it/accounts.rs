@@ -354,11 +354,13 @@ async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(
     }
     known_times.sort();
     unknown_times.sort();
-    let (known_median, unknown_median) =
-        (known_times[3].as_secs_f64(), unknown_times[3].as_secs_f64());
+    // The fastest of seven: what each path costs when nothing else on the
+    // machine gets in the way (the suite runs tests side by side).
+    let (known_fastest, unknown_fastest) =
+        (known_times[0].as_secs_f64(), unknown_times[0].as_secs_f64());
     assert!(
-        unknown_median > known_median * 0.5 && unknown_median < known_median * 2.0,
-        "known {known_median:.3}s vs unknown {unknown_median:.3}s"
+        unknown_fastest > known_fastest * 0.5 && unknown_fastest < known_fastest * 2.0,
+        "known {known_fastest:.3}s vs unknown {unknown_fastest:.3}s"
     );
     app.soloist.stop().await.unwrap();
 }

@@ -347,6 +347,68 @@ async fn an_invoice_before_its_subscription_is_recorded_then_linked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_and_its_payment_at_the_same_moment_never_miss_each_other() {
+    let (app, stripe) = app_with_stripe().await;
+    plans(&app).await;
+    let (_, user) = subscriber(&app, &stripe, "race@example.com", "sub_race").await;
+    let t = now() - 60;
+    for n in 0..20 {
+        let invoice_id = format!("in_race_{n}");
+        let paid = current_invoice(
+            &invoice_id,
+            "cus_sub_race",
+            "sub_race",
+            1200,
+            true,
+            Some(&user),
+        );
+        assert_eq!(
+            send(
+                &app,
+                &current_event(&format!("evt_race_paid_{n}"), "invoice.paid", t, &paid)
+            )
+            .await
+            .0,
+            200
+        );
+        let link = current_event(
+            &format!("evt_race_link_{n}"),
+            "invoice_payment.paid",
+            t + 1,
+            &invoice_payment(&invoice_id, &format!("pi_race_{n}"), 1200),
+        );
+        let refund = current_event(
+            &format!("evt_race_refund_{n}"),
+            "charge.refunded",
+            t + 2,
+            &refunded_charge(
+                &format!("ch_race_{n}"),
+                &format!("pi_race_{n}"),
+                None,
+                1200,
+                1200,
+            ),
+        );
+        let (a, b) = tokio::join!(send(&app, &link), send(&app, &refund));
+        assert_eq!((a.0, b.0), (200, 200));
+        assert_eq!(
+            payment(&app, &invoice_id).await,
+            Some(("refunded".to_owned(), Some(1200), true)),
+            "round {n}"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM stripe_events WHERE outcome = 'parked'"
+        )
+        .await,
+        0
+    );
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_api_version_is_kept_and_refused_so_stripe_retries() {
     let (app, stripe) = app_with_stripe().await;
     plans(&app).await;
