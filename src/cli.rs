@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use crate::accounts::model::DisplayName;
+use crate::accounts::model::Email;
 use crate::app::{Database, Soloist, StartOptions};
 use crate::config::{Config, LogFormat, Overrides};
 use crate::postgres::process::DataDirLock;
@@ -589,12 +591,12 @@ async fn seed_demo(
     admin_email: Option<&str>,
     password_stdin: bool,
 ) -> anyhow::Result<ExitCode> {
-    use crate::accounts::pages::parse_email;
     use crate::accounts::secrets::{Password, PasswordHasherPool};
     use crate::demo::{AdminAccount, DEFAULT_ADMIN_EMAIL, DemoOptions, Tally};
 
-    let admin_email =
-        parse_email(admin_email.unwrap_or(DEFAULT_ADMIN_EMAIL)).map_err(anyhow::Error::msg)?;
+    let admin_email = Email::parse(admin_email.unwrap_or(DEFAULT_ADMIN_EMAIL))
+        .map(Email::into_string)
+        .map_err(anyhow::Error::msg)?;
     let admin_password = if password_stdin {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
@@ -673,11 +675,15 @@ async fn admin_create(
     password_stdin: bool,
 ) -> anyhow::Result<ExitCode> {
     use crate::accounts::admin::{AdminOutcome, create_admin};
-    use crate::accounts::pages::{parse_email, parse_name};
+
     use crate::accounts::secrets::{Password, PasswordHasherPool};
 
-    let email = parse_email(email).map_err(anyhow::Error::msg)?;
-    let name = parse_name(name).map_err(anyhow::Error::msg)?;
+    let email = Email::parse(email)
+        .map(Email::into_string)
+        .map_err(anyhow::Error::msg)?;
+    let name = DisplayName::parse(name)
+        .map(DisplayName::into_string)
+        .map_err(anyhow::Error::msg)?;
     let password = if password_stdin {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;

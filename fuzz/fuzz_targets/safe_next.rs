@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use soloist::accounts::pages::safe_next;
+use soloist::web::respond::safe_next;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -7,7 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use soloist::accounts::pages::{SignUpForm, parse_email, parse_name};
+use soloist::accounts::model::{DisplayName, Email};
+use soloist::accounts::pages::SignUpForm;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(form) = serde_html_form::from_bytes::<SignUpForm>(data) else {
@@ -17,13 +18,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(email, email.to_lowercase());
-    assert_eq!(parse_email(&email).as_deref(), Ok(email.as_str()));
+    assert_eq!(Email::parse(&email).as_deref(), Ok(email.as_str()));
     assert!(
         email.parse::<lettre::Address>().is_ok(),
         "an accepted address mail can't be sent to: {email:?}"
     );
     assert!(email.len() <= 254);
-    assert_eq!(parse_name(&name).as_deref(), Ok(name.as_str()));
+    assert_eq!(DisplayName::parse(&name).as_deref(), Ok(name.as_str()));
     assert!(!name.is_empty() && name.chars().count() <= 100);
     assert!(!name.chars().any(char::is_control));
     let length = password.expose().chars().count();

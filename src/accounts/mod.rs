@@ -5,6 +5,7 @@ pub mod admin;
 pub mod model;
 pub mod oauth;
 pub mod pages;
+pub mod paths;
 pub mod proof;
 pub mod secrets;
 pub mod store;

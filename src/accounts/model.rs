@@ -29,6 +29,108 @@ id_type!(
     VerificationTokenId
 );
 
+/// An email address as Soloist keeps it: lower-cased, plausible, and one
+/// mail can be sent to. Only [`Email::parse`] makes one, at the edge; past
+/// it nothing checks again.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+/// What the form says about an address that is not one.
+pub const NOT_AN_EMAIL: &str = "Enter an email address like name@example.com.";
+
+impl Email {
+    /// `text` as an address, or the form's message.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let email = text.trim().to_lowercase();
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return Err(NOT_AN_EMAIL);
+        };
+        let valid = !local.is_empty()
+            && local.len() <= 64
+            && email.len() <= 254
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && email
+                .chars()
+                .all(|character| character.is_ascii_graphic() || !character.is_ascii())
+            && !email.contains(['<', '>', '"', ',', ';', '\\', '(', ')'])
+            // What the mailer will send to ("a.@b.example" and "a@@b.example"
+            // would be accounts whose mail never leaves).
+            && email.parse::<lettre::Address>().is_ok();
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err(NOT_AN_EMAIL)
+        }
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Email {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+/// A display name: 1 to 100 characters, no control characters, trimmed.
+/// Only [`DisplayName::parse`] makes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// `text` as a name, or the form's message.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let name = text.trim();
+        if name.is_empty() {
+            return Err("Enter your name.");
+        }
+        if name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err("Use at most 100 characters, without line breaks.");
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for DisplayName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DisplayName {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
 text_enum!(
     /// `users.role`.
     Role {

@@ -6,9 +6,9 @@ use askama::Template;
 
 use crate::audit::store::{self as audit, AuditFilter};
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
-use crate::web::visitor::Visitor;
 
 /// A day of sign-ins.
 #[derive(Clone, Debug)]
@@ -47,10 +47,9 @@ pub struct OverviewPage {
 
 /// `GET /admin`.
 pub async fn overview(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let client = state.pool.get().await?;
     let figures = super::store::overview(&client).await?;
     let sign_ins = audit::sign_ins_by_day(&client, 7).await?;

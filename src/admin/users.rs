@@ -9,13 +9,18 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::model::{Role, UserId, VerificationTokenType};
-use crate::accounts::pages::{actor, issue_link, see_other, verification_mail};
+use crate::accounts::pages::{issue_link, verification_mail};
 use crate::accounts::store;
+use crate::admin::paths;
+use crate::audit::Actor;
 use crate::audit::{self, store::AuditFilter};
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
+use crate::web::respond::see_other;
+use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::Visitor;
 
 const PAGE_SIZE: i64 = 50;
@@ -74,11 +79,10 @@ fn day(moment: Option<time::OffsetDateTime>) -> String {
 
 /// `GET /admin/users`.
 pub async fn list(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     query: web::Query<UsersQuery>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let q: String = query.q.trim().chars().take(200).collect();
     let page: i64 = match query.page.as_deref() {
         None | Some("") => 1,
@@ -173,12 +177,6 @@ pub struct UserPage {
     pub account_trail_url: String,
     /// A message for the actions.
     pub error: Option<String>,
-}
-
-fn user_id(path: &str) -> Result<UserId, PageError> {
-    uuid::Uuid::try_parse(path)
-        .map(UserId)
-        .map_err(|_| PageError::NotFound)
 }
 
 async fn user_view(
@@ -285,13 +283,12 @@ async fn user_view(
 
 /// `GET /admin/users/{id}`.
 pub async fn detail(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
-    let id = user_id(&path)?;
+    let id = path.into_inner();
     user_view(&state, &visitor, id, None, Some(&request), StatusCode::OK).await
 }
 
@@ -305,12 +302,12 @@ pub struct RoleForm {
 /// `POST /admin/users/{id}/role`.
 pub async fn change_role(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     request: CsrfForm<RoleForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    visitor.require_admin()?;
-    let id = user_id(&path)?;
+    let id = path.into_inner();
     let role: Role = form
         .role
         .parse()
@@ -346,11 +343,11 @@ pub async fn change_role(
     let changes = audit::diff(&[("role", user.role.as_str().into(), role.as_str().into())]);
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry("UPDATE", "users", Some(id.0), changes),
+        &Actor::from(&visitor).entry("UPDATE", "users", Some(id.0), changes),
     )
     .await?;
     transaction.commit().await?;
-    Ok(see_other(&format!("/admin/users/{id}?notice=user-saved")))
+    Ok(see_other_with(&paths::user(id), Notice::UserSaved))
 }
 
 /// The active form.
@@ -363,12 +360,12 @@ pub struct ActiveForm {
 /// `POST /admin/users/{id}/active`: deactivation ends every session.
 pub async fn change_active(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     request: CsrfForm<ActiveForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    visitor.require_admin()?;
-    let id = user_id(&path)?;
+    let id = path.into_inner();
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
@@ -411,7 +408,7 @@ pub async fn change_active(
     } else {
         store::end_all_sessions(&transaction, id).await?
     };
-    let mut entry = actor(&visitor).entry(
+    let mut entry = Actor::from(&visitor).entry(
         "UPDATE",
         "users",
         Some(id.0),
@@ -421,22 +418,22 @@ pub async fn change_active(
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
     let notice = if active {
-        "user-reactivated"
+        Notice::UserReactivated
     } else {
-        "user-deactivated"
+        Notice::UserDeactivated
     };
-    Ok(see_other(&format!("/admin/users/{id}?notice={notice}")))
+    Ok(see_other_with(&paths::user(id), notice))
 }
 
 /// `POST /admin/users/{id}/verification`: mail a new confirmation link.
 pub async fn resend_verification(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     request: CsrfForm<EmptyForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    visitor.require_admin()?;
-    let id = user_id(&path)?;
+    let id = path.into_inner();
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let user = store::user_by_id(&transaction, id)
@@ -455,13 +452,11 @@ pub async fn resend_verification(
         None,
     )
     .await?;
-    let mut entry = actor(&visitor).entry("CREATE", "verification_tokens", None, None);
+    let mut entry = Actor::from(&visitor).entry("CREATE", "verification_tokens", None, None);
     entry.metadata =
         Some(serde_json::json!({ "type": "email_verification", "for_user": id, "by": "admin" }));
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
     state.send_mail_later(verification_mail(&state, &user.email, &link));
-    Ok(see_other(&format!(
-        "/admin/users/{id}?notice=verification-resent"
-    )))
+    Ok(see_other_with(&paths::user(id), Notice::VerificationResent))
 }

@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 
 use super::store::{self, AuditCursor, AuditEntry, AuditFilter};
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
-use crate::web::visitor::Visitor;
 
 /// Rows on a page of the trail.
 pub const PAGE_SIZE: i64 = 50;
@@ -200,11 +200,10 @@ pub struct AuditPage {
 
 /// `GET /admin/audit`.
 pub async fn list(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let filter = query.parse()?;
     let cursor = query.cursor()?;
     let client = state.pool.get().await?;
@@ -254,11 +253,10 @@ pub struct DetailPage {
 
 /// `GET /admin/audit/{id}`.
 pub async fn detail(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let id = uuid::Uuid::try_parse(&path).map_err(|_| PageError::NotFound)?;
     let entry = {
         let client = state.pool.get().await?;
@@ -342,11 +340,10 @@ struct Export {
 /// `GET /admin/audit.csv`: the filtered set as CSV, read and sent in
 /// batches along the same keyset order as the pages.
 pub async fn export(
+    _admin: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let filter = query.parse()?;
     let export = Export {
         pool: state.pool.clone(),

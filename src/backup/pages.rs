@@ -10,24 +10,28 @@ use askama::Template;
 use time::OffsetDateTime;
 
 use super::{is_backup_name, list};
-use crate::accounts::pages::{actor, see_other};
+
 use crate::audit;
+use crate::audit::Actor;
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
-use crate::web::visitor::Visitor;
+use crate::web::respond::{Notice, see_other_with};
 
 /// The page.
 pub const PATH: &str = "/admin/backups";
+/// One backup's download.
+pub const DOWNLOAD: &str = "/admin/backups/{name}";
 /// Bytes read from disk per chunk of a download.
 const CHUNK: usize = 256 * 1024;
 
-/// The backup routes.
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource(PATH).get(backups).post(back_up_now))
-        .service(web::resource("/admin/backups/{name}").get(download));
+crate::web::routes::route_table! {
+    pub fn routes, pub const ROUTES = [
+        PATH, Admin => { get: backups, post: back_up_now },
+        DOWNLOAD, Admin => { get: download },
+    ]
 }
 
 /// A line of the list.
@@ -90,11 +94,10 @@ pub fn human_size(bytes: u64) -> String {
 
 /// `GET /admin/backups`.
 pub async fn backups(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let backups = &state.backups;
     let dir = backups.dir().map(std::path::Path::to_path_buf);
     let files = match &dir {
@@ -124,7 +127,7 @@ pub async fn backups(
         backups: files
             .into_iter()
             .map(|file| BackupRow {
-                url: format!("{PATH}/{}", file.name),
+                url: crate::web::routes::one(DOWNLOAD, &file.name),
                 size: human_size(file.bytes),
                 when: when(file.modified),
                 name: file.name,
@@ -140,9 +143,9 @@ pub async fn backups(
 pub async fn back_up_now(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    visitor.require_admin()?;
     if !state.backups.can_back_up() {
         return Err(PageError::BadRequest(
             "This Soloist uses an external PostgreSQL: make backups with `soloist backup`."
@@ -150,12 +153,12 @@ pub async fn back_up_now(
         ));
     }
     let Some(claim) = state.backups.claim() else {
-        return Ok(see_other(&format!("{PATH}?notice=backup-running")));
+        return Ok(see_other_with(PATH, Notice::BackupRunning));
     };
     let name = claim.next_name();
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    let mut entry = actor(&visitor).entry("CREATE", "backups", None, None);
+    let mut entry = Actor::from(&visitor).entry("CREATE", "backups", None, None);
     entry.metadata = Some(serde_json::json!({ "file": name, "trigger": "admin" }));
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
@@ -172,17 +175,16 @@ pub async fn back_up_now(
             Err(error) => tracing::error!(%error, file = %name, "the backup failed"),
         }
     });
-    Ok(see_other(&format!("{PATH}?notice=backup-started")))
+    Ok(see_other_with(PATH, Notice::BackupStarted))
 }
 
 /// `GET /admin/backups/{name}`: the file, streamed. Only a name of the
 /// listing is served; anything else is a 404.
 pub async fn download(
+    _admin: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let name = path.into_inner();
     if !is_backup_name(&name) {
         return Err(PageError::NotFound);

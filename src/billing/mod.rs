@@ -6,6 +6,7 @@ pub mod invoices;
 pub mod model;
 pub mod money;
 pub mod pages;
+pub mod paths;
 pub mod store;
 pub mod stripe;
 pub mod sync;

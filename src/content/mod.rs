@@ -4,6 +4,7 @@
 pub mod markdown;
 pub mod model;
 pub mod pages;
+pub mod paths;
 pub mod seed;
 pub mod slug;
 pub mod store;

@@ -9,7 +9,6 @@ use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use actix_web::web;
 use deadpool_postgres::Pool;
 use ipnet::IpNet;
 use subtle::ConstantTimeEq;
@@ -116,12 +115,19 @@ impl Monitoring {
     }
 }
 
-/// The monitoring routes.
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/readyz").get(pages::readyz))
-        .service(web::resource("/metrics").get(pages::metrics))
-        .service(web::resource("/admin/database").get(pages::database));
+/// Readiness.
+pub const READYZ: &str = "/readyz";
+/// Prometheus metrics (for the configured token or this machine).
+pub const METRICS: &str = "/metrics";
+/// The admins' database page.
+pub const DATABASE: &str = "/admin/database";
+
+crate::web::routes::route_table! {
+    pub fn routes, pub const ROUTES = [
+        READYZ, Public => { get: pages::readyz },
+        METRICS, Public => { get: pages::metrics },
+        DATABASE, Admin => { get: pages::database },
+    ]
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use askama::Template;
 
 use super::store::{self, Cache, Connections, StatementOrder, StatementStats, TableSize};
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
-use crate::web::visitor::Visitor;
 
 fn plain(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
@@ -234,11 +234,10 @@ pub struct DatabaseQuery {
 /// `GET /admin/database`: table sizes, connections, cache hits and the
 /// slowest statements.
 pub async fn database(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     query: web::Query<DatabaseQuery>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let order = match query.by.as_deref() {
         None | Some("" | "total") => StatementOrder::Total,
         Some("mean") => StatementOrder::Mean,

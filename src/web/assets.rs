@@ -26,6 +26,9 @@ fn hash_of(file: &rust_embed::EmbeddedFile) -> String {
         .collect()
 }
 
+/// Where static files are served.
+pub const PATTERN: &str = "/static/{path:.*}";
+
 /// `GET /static/{path}`.
 pub async fn serve(request: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(file) = Assets::get(&path) else {

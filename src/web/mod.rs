@@ -1,5 +1,6 @@
 //! The HTTP side: app assembly, middleware, error pages, static files.
 
+pub mod access;
 pub mod assets;
 pub mod caching;
 pub mod client_ip;
@@ -10,9 +11,12 @@ pub mod host;
 pub mod input;
 pub mod local_time;
 pub mod methods;
+pub mod notice;
 pub mod observe;
 pub mod pages;
 pub mod rate_limit;
+pub mod respond;
+pub mod routes;
 pub mod visitor;
 
 use std::net::TcpListener;
@@ -243,7 +247,8 @@ pub fn server(
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(tracing_actix_web::TracingLogger::<observe::RequestSpan>::new())
-            .configure(routes)
+            .app_data(path_ids())
+            .configure(routes::register)
     })
     .workers(workers)
     .disable_signals()
@@ -298,19 +303,23 @@ fn security_headers(hsts: bool, csp: &str) -> DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }
 
-/// Every route of the application.
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/").get(pages::home))
-        .service(web::resource("/healthz").get(healthz))
-        .configure(crate::monitoring::routes)
-        .service(web::resource("/static/{path:.*}").get(assets::serve))
-        .configure(crate::accounts::pages::routes)
-        .configure(crate::content::pages::routes)
-        .configure(crate::billing::pages::routes)
-        .configure(crate::admin::routes)
-        .configure(crate::backup::pages::routes)
-        .default_service(web::to(errors::not_found));
+/// The home page.
+pub const HOME: &str = "/";
+/// Liveness, for load balancers.
+pub const HEALTHZ: &str = "/healthz";
+
+routes::route_table! {
+    fn routes, pub const ROUTES = [
+        HOME, Public => { get: pages::home },
+        HEALTHZ, Public => { get: healthz },
+    ]
+}
+
+/// Typed ids in paths (`web::Path<PostId>`): one that does not parse is a
+/// page that does not exist, answered by the one 404 page.
+pub fn path_ids() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_, _| actix_web::Error::from(failure::PageError::NotFound))
 }
 
 /// 200 when the database answers within a second, 503 otherwise.

@@ -18,115 +18,6 @@ pub struct Flash {
     pub message: String,
 }
 
-/// Messages that a redirect can ask the next page to show (`?notice=`):
-/// a closed set, so a link cannot put arbitrary text on the page.
-fn notice(code: &str) -> Option<Flash> {
-    let (kind, message) = match code {
-        "signed-out" => ("info", "You are signed out."),
-        "email-verified" => ("success", "Your email address is confirmed."),
-        "verification-sent" => (
-            "info",
-            "We sent a new confirmation link. It works for 24 hours.",
-        ),
-        "password-reset" => (
-            "success",
-            "Your password was changed. Sign in with the new one.",
-        ),
-        "password-changed" => (
-            "success",
-            "Your password was changed and your other sessions were signed out.",
-        ),
-        "profile-saved" => ("success", "Your profile was saved."),
-        "password-removed" => (
-            "warning",
-            "Your address is confirmed. This account had a password chosen before the address was proven, \
-             perhaps by someone else, so it was removed and every other session was signed out. Choose \
-             your own password below.",
-        ),
-        "password-link-sent" => (
-            "info",
-            "We mailed you a link to choose a password. It works for one hour.",
-        ),
-        "email-change-sent" => (
-            "info",
-            "Check the new address: the change happens when you open the link we sent.",
-        ),
-        "session-ended" => ("success", "That session was signed out."),
-        "sessions-ended" => ("success", "All your other sessions were signed out."),
-        "post-created" => (
-            "success",
-            "Your draft was saved. Publish it when it is ready.",
-        ),
-        "post-saved" => ("success", "Your changes were saved."),
-        "post-published" => ("success", "The post is published."),
-        "post-archived" => ("info", "The post is archived: readers no longer see it."),
-        "post-drafted" => ("info", "The post is a draft again: only you see it."),
-        "post-deleted" => ("success", "The post was deleted."),
-        "category-created" => ("success", "The category was created."),
-        "category-saved" => ("success", "The category was saved."),
-        "category-deleted" => (
-            "success",
-            "The category was deleted; its posts have none now.",
-        ),
-        "already-subscribed" => ("info", "You already have a plan: change it here."),
-        "checkout-canceled" => ("info", "Checkout was canceled: nothing was charged."),
-        "checkout-complete" => (
-            "success",
-            "Thank you! Your subscription starts as soon as Stripe confirms the payment, usually within seconds.",
-        ),
-        "subscription-canceled" => (
-            "info",
-            "Your plan was canceled. You keep it until the end of the paid period.",
-        ),
-        "subscription-resumed" => ("success", "Your plan continues: it will renew as usual."),
-        "plan-changed" => ("success", "Your plan was changed."),
-        "plan-created" => ("success", "The plan was created."),
-        "plan-saved" => ("success", "The plan was saved."),
-        "plan-deleted" => ("success", "The plan was deleted."),
-        "event-replayed" => (
-            "success",
-            "The event was applied again; its outcome is below.",
-        ),
-        "event-still-parked" => (
-            "info",
-            "The event was applied again and still waits for what it refers to.",
-        ),
-        "event-still-unsupported" => (
-            "warning",
-            "This Soloist still does not know the event's API version. Upgrade Soloist, then replay it.",
-        ),
-        "event-forgotten" => (
-            "warning",
-            "That event's body is no longer kept (applied events keep it for 90 days), so it can't be replayed.",
-        ),
-        "plan-granted" => ("success", "The plan was granted."),
-        "user-saved" => ("success", "The role was changed."),
-        "user-deactivated" => (
-            "info",
-            "The user was deactivated and signed out everywhere.",
-        ),
-        "user-reactivated" => ("success", "The user can sign in again."),
-        "verification-resent" => ("success", "A new confirmation link was mailed."),
-        "backup-started" => (
-            "info",
-            "The backup is being written; reload to see it in the list.",
-        ),
-        "backup-running" => (
-            "warning",
-            "A backup is already being written; it appears below when it is complete.",
-        ),
-        "welcome-admin" => (
-            "success",
-            "Welcome! You are the administrator of this site.",
-        ),
-        _ => return None,
-    };
-    Some(Flash {
-        kind: kind.to_owned(),
-        message: message.to_owned(),
-    })
-}
-
 /// What every page's layout needs.
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -193,11 +84,7 @@ impl Layout {
 
     /// Shows the message a redirect asked for with `?notice=`.
     pub fn with_notice(mut self, request: &actix_web::HttpRequest) -> Self {
-        self.flash = request
-            .query_string()
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("notice="))
-            .and_then(notice);
+        self.flash = super::notice::Notice::of(request).map(super::notice::Notice::flash);
         self
     }
 }

@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::AppState;
 use super::failure::PageError;
-use crate::accounts::model::{Role, SessionId, Theme, User};
+use crate::accounts::model::{SessionId, Theme, User};
 use crate::accounts::secrets::token_hash;
 use crate::accounts::store as accounts;
 
@@ -58,21 +58,6 @@ pub struct Visitor {
 pub struct AnonymousCsrf(pub String);
 
 impl Visitor {
-    /// The signed-in user, or a redirect to sign-in.
-    pub fn require_user(&self) -> Result<&SignedIn, PageError> {
-        self.signed_in.as_ref().ok_or(PageError::SignInRequired)
-    }
-
-    /// The signed-in admin, or 403 (or sign-in when anonymous).
-    pub fn require_admin(&self) -> Result<&SignedIn, PageError> {
-        let signed_in = self.require_user()?;
-        if signed_in.user.role == Role::Admin {
-            Ok(signed_in)
-        } else {
-            Err(PageError::Forbidden)
-        }
-    }
-
     /// The theme to render with.
     pub fn theme(&self) -> Theme {
         self.signed_in

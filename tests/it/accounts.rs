@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use soloist::config::Overrides;
 
 use crate::smtp::SmtpSink;
-use crate::support::{TestApp, csrf_in, spawn_app_with};
+use crate::support::{TestApp, csrf_in, sample_paths, spawn_app_with};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -719,7 +719,14 @@ async fn every_post_route_refuses_a_missing_wrong_or_cross_site_csrf_token() {
     let browser = app.new_browser();
     sign_up(&app, &sink, &browser, "csrf@example.com").await;
     let good = app.csrf(&browser, "/account").await;
-    for route in soloist::accounts::pages::POST_ROUTES {
+    for route in &sample_paths(
+        soloist::accounts::pages::ROUTES,
+        "post",
+        &[
+            soloist::web::routes::Access::Public,
+            soloist::web::routes::Access::Member,
+        ],
+    ) {
         let url = format!("{}{route}", app.url);
         let missing = browser
             .post(&url)

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{TestApp, spawn_app};
+use crate::support::{TestApp, sample_paths, spawn_app};
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
@@ -39,7 +39,11 @@ async fn only_admins_reach_any_admin_route() {
     let user = app.signed_in_as("user@example.com", "User", false).await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
     let anonymous = app.new_browser();
-    for route in soloist::admin::GET_ROUTES {
+    for route in &sample_paths(
+        &soloist::web::routes::all(),
+        "get",
+        &[soloist::web::routes::Access::Admin],
+    ) {
         let response = anonymous
             .get(format!("{}{route}", app.url))
             .send()
@@ -59,7 +63,11 @@ async fn only_admins_reach_any_admin_route() {
         );
     }
     let token = app.csrf(&user, "/account").await;
-    for route in soloist::admin::POST_ROUTES {
+    for route in &sample_paths(
+        &soloist::web::routes::all(),
+        "post",
+        &[soloist::web::routes::Access::Admin],
+    ) {
         let response = anonymous
             .post(format!("{}{route}", app.url))
             .form(&[("x", "y")])

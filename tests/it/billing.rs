@@ -9,7 +9,7 @@ use soloist::config::Overrides;
 use crate::stripe::{
     SECRET_KEY, Stripe, WEBHOOK_SECRET, deliver, deliver_signed, event, invoice, now, subscription,
 };
-use crate::support::{TestApp, spawn_app, spawn_app_with};
+use crate::support::{TestApp, sample_paths, spawn_app, spawn_app_with};
 
 pub async fn app_with_stripe() -> (TestApp, Stripe) {
     let stripe = Stripe::start().await;
@@ -844,7 +844,14 @@ async fn without_stripe_the_pages_say_so_and_admins_manage_plans_and_grant_them(
 async fn every_billing_post_route_refuses_a_missing_token() {
     let app = spawn_app().await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
-    for route in soloist::billing::pages::POST_ROUTES {
+    for route in &sample_paths(
+        soloist::billing::pages::ROUTES,
+        "post",
+        &[
+            soloist::web::routes::Access::Member,
+            soloist::web::routes::Access::Admin,
+        ],
+    ) {
         let response = admin
             .post(format!("{}{route}", app.url))
             .form(&[("name", "x")])

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::support::{TestApp, spawn_app};
+use crate::support::{TestApp, sample_paths, spawn_app};
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
@@ -1132,7 +1132,14 @@ async fn public_reads_are_counted_in_batches() {
 async fn every_content_post_route_refuses_a_missing_token() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", true).await;
-    for route in soloist::content::pages::POST_ROUTES {
+    for route in &sample_paths(
+        soloist::content::pages::ROUTES,
+        "post",
+        &[
+            soloist::web::routes::Access::Member,
+            soloist::web::routes::Access::Admin,
+        ],
+    ) {
         let response = alice
             .post(format!("{}{route}", app.url))
             .form(&[("title", "x"), ("name", "x")])

@@ -582,3 +582,26 @@ pub async fn sign_in_at(base: &str, email: &str, password: &str) -> reqwest::Cli
     assert_eq!(response.status(), 303, "signing in {email}");
     browser
 }
+
+/// The paths of `table`'s routes that answer `method` and are for one of
+/// `access`, with sample values in their `{..}` segments (ids that match
+/// nothing): the lists the access and CSRF tests walk, derived from the
+/// route tables so a new route is covered at once.
+pub fn sample_paths(
+    table: &[soloist::web::routes::Route],
+    method: &str,
+    access: &[soloist::web::routes::Access],
+) -> Vec<String> {
+    table
+        .iter()
+        .filter(|route| route.has(method) && access.contains(&route.access))
+        .map(|route| {
+            route.filled(|name| match name {
+                "name" => "soloist-20000101-000000.dump".to_owned(),
+                "provider" => "github".to_owned(),
+                "slug" => "no-such-slug".to_owned(),
+                _ => "00000000-0000-0000-0000-000000000000".to_owned(),
+            })
+        })
+        .collect()
+}

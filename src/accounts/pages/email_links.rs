@@ -8,20 +8,23 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{
-    actor, asked_from_this_browser, issue_link, issue_token, parse_email, see_other, start_session,
-};
+use super::{asked_from_this_browser, issue_link, issue_token, start_session};
+use crate::accounts::model::Email;
 use crate::accounts::model::VerificationTokenType;
+use crate::accounts::paths;
 use crate::accounts::proof;
 use crate::accounts::secrets::{Password, token_hash};
 use crate::accounts::store;
 use crate::audit;
+use crate::audit::Actor;
 use crate::mail::Mail;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::rate_limit::{self, EMAIL_LINK_PER_ACCOUNT, EMAIL_LINK_PER_IP};
+use crate::web::respond::see_other;
+use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::Visitor;
 
 /// "Check your email" and other one-message pages.
@@ -276,7 +279,7 @@ pub async fn verify(
                 &transaction,
                 &audit::Actor {
                     user_id: Some(user_id),
-                    ..actor(&visitor)
+                    ..Actor::from(&visitor)
                 }
                 .entry("UPDATE", "users", Some(user_id.0), changes),
             )
@@ -300,7 +303,7 @@ pub async fn verify(
                     keep_password,
                     &audit::Actor {
                         user_id: Some(user.id),
-                        ..actor(&visitor)
+                        ..Actor::from(&visitor)
                     },
                     "email verification",
                 )
@@ -313,15 +316,15 @@ pub async fn verify(
     };
     let Some(user) = user.filter(|user| user.is_active) else {
         transaction.commit().await?;
-        return Ok(see_other("/sign-in?notice=email-verified"));
+        return Ok(see_other_with(paths::SIGN_IN, Notice::EmailVerified));
     };
     let cookie = start_session(&transaction, &state, &user, &visitor, "email verification").await?;
     transaction.commit().await?;
-    let mut response = see_other(if password_removed {
-        "/account/security?notice=password-removed"
+    let mut response = if password_removed {
+        see_other_with(paths::SECURITY, Notice::PasswordRemoved)
     } else {
-        "/account?notice=email-verified"
-    });
+        see_other_with(paths::ACCOUNT, Notice::EmailVerified)
+    };
     response.add_cookie(&cookie).ok();
     Ok(response)
 }
@@ -338,7 +341,7 @@ pub async fn resend_verification(
         // Only confirmed accounts have sessions.
         return Ok(see_other("/account"));
     }
-    let Ok(email) = parse_email(&form.email) else {
+    let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
         return Err(PageError::BadRequest(
             "Enter an email address like name@example.com.".to_owned(),
         ));
@@ -471,7 +474,7 @@ pub async fn reset_request(
     request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let Ok(email) = parse_email(&form.email) else {
+    let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
         let page = ResetRequestPage {
             layout: Layout::for_visitor(
                 &visitor,
@@ -583,7 +586,7 @@ pub async fn reset(
     };
     let actor = audit::Actor {
         user_id: Some(user.id),
-        ..actor(&visitor)
+        ..Actor::from(&visitor)
     };
     // Opening the mailed link proves the address too; the new password is
     // the prover's own.
@@ -612,7 +615,7 @@ pub async fn reset(
         &user.email,
         &facts.subject(&site),
     ));
-    Ok(see_other("/sign-in?notice=password-reset"))
+    Ok(see_other_with(paths::SIGN_IN, Notice::PasswordReset))
 }
 
 /// `GET /magic-link`.
@@ -646,7 +649,7 @@ pub async fn magic_link_request(
     request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let Ok(email) = parse_email(&form.email) else {
+    let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
         let page = MagicLinkPage {
             layout: Layout::for_visitor(
                 &visitor,
@@ -719,18 +722,18 @@ pub async fn magic_link_sign_in(
         false,
         &audit::Actor {
             user_id: Some(user.id),
-            ..actor(&visitor)
+            ..Actor::from(&visitor)
         },
         "magic link",
     )
     .await?;
     let cookie = start_session(&transaction, &state, &user, &visitor, "magic link").await?;
     transaction.commit().await?;
-    let mut response = see_other(if proven.password_removed {
-        "/account/security?notice=password-removed"
+    let mut response = if proven.password_removed {
+        see_other_with(paths::SECURITY, Notice::PasswordRemoved)
     } else {
-        "/account"
-    });
+        see_other(paths::ACCOUNT)
+    };
     response.add_cookie(&cookie).ok();
     Ok(response)
 }

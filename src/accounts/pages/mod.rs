@@ -8,12 +8,12 @@ mod settings;
 mod sign_in;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
-use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+
 use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
 
 use crate::accounts::model::{User, VerificationTokenType};
+use crate::accounts::paths;
 use crate::accounts::secrets::{random_token, token_hash};
 use crate::accounts::store;
 use crate::audit::{self, Actor};
@@ -24,170 +24,48 @@ use crate::web::visitor::Visitor;
 
 pub use sign_in::{SignUpErrors, SignUpForm};
 
-/// Every account route.
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(
-            web::resource("/sign-up")
-                .get(sign_in::sign_up_page)
-                .post(sign_in::sign_up),
-        )
-        .service(
-            web::resource("/sign-in")
-                .get(sign_in::sign_in_page)
-                .post(sign_in::sign_in),
-        )
-        .service(web::resource("/sign-out").post(sign_in::sign_out))
-        .service(
-            web::resource("/setup")
-                .get(sign_in::setup_page)
-                .post(sign_in::setup),
-        )
-        .service(
-            web::resource("/verify-email")
-                .get(email_links::verify_page)
-                .post(email_links::verify),
-        )
-        .service(web::resource("/verify-email/resend").post(email_links::resend_verification))
-        .service(
-            web::resource("/reset-password")
-                .get(email_links::reset_request_page)
-                .post(email_links::reset_request),
-        )
-        .service(
-            web::resource("/reset-password/confirm")
-                .get(email_links::reset_page)
-                .post(email_links::reset),
-        )
-        .service(
-            web::resource("/magic-link")
-                .get(email_links::magic_link_page)
-                .post(email_links::magic_link_request),
-        )
-        .service(
-            web::resource("/magic-link/confirm")
-                .get(email_links::magic_link_confirm_page)
-                .post(email_links::magic_link_sign_in),
-        )
-        .service(web::resource("/account").get(settings::account))
-        .service(
-            web::resource("/account/profile")
-                .get(settings::profile_page)
-                .post(settings::update_profile),
-        )
-        .service(web::resource("/account/email").post(settings::change_email))
-        .service(web::resource("/account/security").get(settings::security))
-        .service(web::resource("/account/password").post(settings::change_password))
-        .service(web::resource("/account/password/link").post(settings::password_link))
-        .service(web::resource("/account/sessions/end-others").post(settings::end_other_sessions))
-        .service(web::resource("/account/sessions/{id}/end").post(settings::end_session))
-        .service(web::resource("/admin/outbox").get(settings::outbox))
-        .service(web::resource("/auth/{provider}").get(oauth::start))
-        .service(web::resource("/auth/{provider}/callback").get(oauth::callback));
+crate::web::routes::route_table! {
+    pub fn routes, pub const ROUTES = [
+        paths::SIGN_UP, Public => { get: sign_in::sign_up_page, post: sign_in::sign_up },
+        paths::SIGN_IN, Public => { get: sign_in::sign_in_page, post: sign_in::sign_in },
+        paths::SIGN_OUT, Public => { post: sign_in::sign_out },
+        paths::SETUP, Public => { get: sign_in::setup_page, post: sign_in::setup },
+        paths::VERIFY_EMAIL, Public => { get: email_links::verify_page, post: email_links::verify },
+        paths::VERIFY_EMAIL_RESEND, Public => { post: email_links::resend_verification },
+        paths::RESET_PASSWORD, Public => {
+            get: email_links::reset_request_page,
+            post: email_links::reset_request,
+        },
+        paths::RESET_PASSWORD_CONFIRM, Public => {
+            get: email_links::reset_page,
+            post: email_links::reset,
+        },
+        paths::MAGIC_LINK, Public => {
+            get: email_links::magic_link_page,
+            post: email_links::magic_link_request,
+        },
+        paths::MAGIC_LINK_CONFIRM, Public => {
+            get: email_links::magic_link_confirm_page,
+            post: email_links::magic_link_sign_in,
+        },
+        paths::ACCOUNT, Member => { get: settings::account },
+        paths::PROFILE, Member => { get: settings::profile_page, post: settings::update_profile },
+        paths::EMAIL, Member => { post: settings::change_email },
+        paths::SECURITY, Member => { get: settings::security },
+        paths::PASSWORD, Member => { post: settings::change_password },
+        paths::PASSWORD_LINK, Member => { post: settings::password_link },
+        paths::END_OTHER_SESSIONS, Member => { post: settings::end_other_sessions },
+        paths::END_SESSION, Member => { post: settings::end_session },
+        paths::OUTBOX, Admin => { get: settings::outbox },
+        paths::OAUTH_START, Public => { get: oauth::start },
+        paths::OAUTH_CALLBACK, Public => { get: oauth::callback },
+    ]
 }
-
-/// Every POST route of this module (the CSRF tests enumerate them).
-pub const POST_ROUTES: &[&str] = &[
-    "/sign-up",
-    "/sign-in",
-    "/sign-out",
-    "/setup",
-    "/verify-email",
-    "/verify-email/resend",
-    "/reset-password",
-    "/reset-password/confirm",
-    "/magic-link",
-    "/magic-link/confirm",
-    "/account/profile",
-    "/account/email",
-    "/account/password",
-    "/account/password/link",
-    "/account/sessions/end-others",
-    "/account/sessions/00000000-0000-0000-0000-000000000000/end",
-];
 
 /// How long links in mail work.
 const VERIFICATION_LIFETIME: time::Duration = time::Duration::hours(24);
 const RESET_LIFETIME: time::Duration = time::Duration::hours(1);
 const MAGIC_LINK_LIFETIME: time::Duration = time::Duration::minutes(15);
-
-/// A lower-cased, plausible email address that mail can be sent to, or a
-/// message for the form.
-pub fn parse_email(text: &str) -> Result<String, &'static str> {
-    let email = text.trim().to_lowercase();
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err("Enter an email address like name@example.com.");
-    };
-    let valid = !local.is_empty()
-        && local.len() <= 64
-        && email.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && email
-            .chars()
-            .all(|character| character.is_ascii_graphic() || !character.is_ascii())
-        && !email.contains(['<', '>', '"', ',', ';', '\\', '(', ')'])
-        // What the mailer will send to ("a.@b.example" and "a@@b.example"
-        // would be accounts whose mail never leaves).
-        && email.parse::<lettre::Address>().is_ok();
-    if valid {
-        Ok(email)
-    } else {
-        Err("Enter an email address like name@example.com.")
-    }
-}
-
-/// A display name: 1 to 100 characters, no control characters.
-pub fn parse_name(text: &str) -> Result<String, &'static str> {
-    let name = text.trim();
-    if name.is_empty() {
-        return Err("Enter your name.");
-    }
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err("Use at most 100 characters, without line breaks.");
-    }
-    Ok(name.to_owned())
-}
-
-/// Where to go after signing in: only a path on this site (`/...`), never
-/// `//host`, `/\host`, a scheme, or anything with control characters.
-pub fn safe_next(next: &str) -> String {
-    let next = next.trim();
-    let safe = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains('\\')
-        && !next
-            .chars()
-            .any(|character| character.is_control() || character.is_whitespace())
-        && next.len() <= 512;
-    if safe {
-        next.to_owned()
-    } else {
-        "/account".to_owned()
-    }
-}
-
-/// A 303 redirect.
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
-        .finish()
-}
-
-/// The actor of a request.
-pub fn actor(visitor: &Visitor) -> Actor {
-    Actor::client(
-        visitor
-            .signed_in
-            .as_ref()
-            .map(|signed_in| signed_in.user.id),
-        visitor.ip.as_deref(),
-        visitor.user_agent.as_deref(),
-    )
-    .in_request(visitor.request_id.as_deref())
-}
 
 /// The session cookie for `token`.
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
@@ -236,7 +114,7 @@ pub async fn start_session(
     store::mark_login(client, user.id).await?;
     let mut entry = Actor {
         user_id: Some(user.id),
-        ..actor(visitor)
+        ..Actor::from(visitor)
     }
     .entry("LOGIN", "sessions", Some(session.id.0), None);
     entry.metadata = Some(serde_json::json!({ "method": method }));

@@ -14,15 +14,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::email_links::check_email_page;
-use super::{actor, safe_next, see_other, start_session};
+use super::start_session;
 use crate::accounts::model::{NewAccount, NewUser, Role};
 use crate::accounts::oauth::{OAuthError, Provider, fetch_profile};
 use crate::accounts::proof;
 use crate::accounts::secrets::{random_token, same_secret};
 use crate::accounts::store;
 use crate::audit;
+use crate::audit::Actor;
 use crate::web::AppState;
 use crate::web::failure::PageError;
+use crate::web::respond::{safe_next, see_other};
 use crate::web::visitor::Visitor;
 
 const FLOW_COOKIE: &str = "soloist_oauth";
@@ -205,7 +207,7 @@ pub async fn callback(
                         false,
                         &audit::Actor {
                             user_id: Some(existing.id),
-                            ..actor(&visitor)
+                            ..Actor::from(&visitor)
                         },
                         slug,
                     )
@@ -247,7 +249,7 @@ pub async fn callback(
                     let changes = serde_json::json!({ "email": { "after": email }, "name": { "after": user.name } });
                     let mut entry = audit::Actor {
                         user_id: Some(user.id),
-                        ..actor(&visitor)
+                        ..Actor::from(&visitor)
                     }
                     .entry("CREATE", "users", Some(user.id.0), Some(changes));
                     entry.metadata = Some(serde_json::json!({ "via": slug }));
@@ -271,7 +273,7 @@ pub async fn callback(
                 &transaction,
                 &audit::Actor {
                     user_id: Some(user.id),
-                    ..actor(&visitor)
+                    ..Actor::from(&visitor)
                 }
                 .entry(
                     "CREATE",

@@ -6,17 +6,23 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{actor, issue_link, parse_email, parse_name, see_other};
+use super::issue_link;
+use crate::accounts::model::DisplayName;
+use crate::accounts::model::Email;
 use crate::accounts::model::{SessionId, Theme, VerificationTokenType};
+use crate::accounts::paths;
 use crate::accounts::secrets::Password;
 use crate::accounts::store::{self, ProfileUpdate};
 use crate::audit;
+use crate::audit::Actor;
 use crate::web::AppState;
+use crate::web::access::{Admin, Member};
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::local_time::LocalTimes;
 use crate::web::pages::{Layout, render};
-use crate::web::visitor::Visitor;
+use crate::web::respond::{Notice, see_other_with};
+use crate::web::visitor::{SignedIn, Visitor};
 
 /// The plan line of the account page.
 #[derive(Clone, Debug)]
@@ -76,11 +82,10 @@ pub struct AccountPage {
 
 /// `GET /account`: the seed's "user with details", one query.
 pub async fn account(
+    Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
     let details = store::user_with_details(&client, signed_in.user.id)
         .await?
@@ -215,14 +220,15 @@ pub struct ProfileForm {
 const LANGUAGES: &[&str] = &["en", "de", "fr", "es"];
 
 pub async fn profile_page(
+    Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let email = visitor.require_user()?.user.email.clone();
+    let email = signed_in.user.email.clone();
     profile_view(
         &state,
         &visitor,
+        &signed_in,
         email,
         None,
         StatusCode::OK,
@@ -236,12 +242,12 @@ pub async fn profile_page(
 async fn profile_view(
     state: &AppState,
     visitor: &Visitor,
+    signed_in: &SignedIn,
     email: String,
     email_error: Option<String>,
     status: StatusCode,
     request: Option<&HttpRequest>,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
     let profile = match store::profile_of(&client, signed_in.user.id).await? {
         Some(profile) => profile,
@@ -296,11 +302,12 @@ fn optional_text(text: &str, limit: usize) -> Option<String> {
 pub async fn update_profile(
     state: web::Data<AppState>,
     request: CsrfForm<ProfileForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
     let mut errors = ProfileErrors::default();
-    let name = parse_name(&form.name)
+    let name = DisplayName::parse(&form.name)
+        .map(DisplayName::into_string)
         .map_err(|message| errors.name = Some(message.to_owned()))
         .ok();
     let avatar_url = parse_url(&form.avatar_url)
@@ -388,12 +395,12 @@ pub async fn update_profile(
     if changes.is_some() {
         audit::store::record(
             &transaction,
-            &actor(&visitor).entry("UPDATE", "user_profiles", Some(after.id.0), changes),
+            &Actor::from(&visitor).entry("UPDATE", "user_profiles", Some(after.id.0), changes),
         )
         .await?;
     }
     transaction.commit().await?;
-    Ok(see_other("/account/profile?notice=profile-saved"))
+    Ok(see_other_with(paths::PROFILE, Notice::ProfileSaved))
 }
 
 /// The email-change form.
@@ -410,10 +417,10 @@ pub struct EmailChangeForm {
 pub async fn change_email(
     state: web::Data<AppState>,
     request: CsrfForm<EmailChangeForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
-    let email = parse_email(&form.email);
+    let email = Email::parse(&form.email).map(Email::into_string);
     let client = state.pool.get().await?;
     let stored = store::password_hash_of(&client, signed_in.user.id).await?;
     drop(client);
@@ -435,6 +442,7 @@ pub async fn change_email(
         return profile_view(
             &state,
             &visitor,
+            &signed_in,
             typed,
             Some(error),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -457,7 +465,7 @@ pub async fn change_email(
             &email,
             &facts.subject(&site),
         ));
-        return Ok(see_other("/account/profile?notice=email-change-sent"));
+        return Ok(see_other_with(paths::PROFILE, Notice::EmailChangeSent));
     }
     let link = issue_link(
         &client,
@@ -468,7 +476,7 @@ pub async fn change_email(
     )
     .await?;
     state.send_mail_later(super::verification_mail(&state, &email, &link));
-    Ok(see_other("/account/profile?notice=email-change-sent"))
+    Ok(see_other_with(paths::PROFILE, Notice::EmailChangeSent))
 }
 
 /// A row of the sessions table.
@@ -517,11 +525,11 @@ pub struct SecurityPage {
 async fn security_page(
     state: &AppState,
     visitor: &Visitor,
+    signed_in: &SignedIn,
     request: Option<&HttpRequest>,
     password_errors: PasswordErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
     let sessions = store::active_sessions_of(&client, signed_in.user.id).await?;
     let has_password = store::password_hash_of(&client, signed_in.user.id)
@@ -564,13 +572,14 @@ async fn security_page(
 }
 
 pub async fn security(
+    Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     security_page(
         &state,
         &visitor,
+        &signed_in,
         Some(&request),
         PasswordErrors::default(),
         StatusCode::OK,
@@ -584,9 +593,9 @@ pub async fn end_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
     request: CsrfForm<EmptyForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    let signed_in = visitor.require_user()?;
     let session_id = path
         .parse::<uuid::Uuid>()
         .map(SessionId)
@@ -598,27 +607,27 @@ pub async fn end_session(
     }
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
+        &Actor::from(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
     )
     .await?;
     transaction.commit().await?;
     if session_id == signed_in.session_id {
-        let mut response = see_other("/?notice=signed-out");
+        let mut response = see_other_with(crate::web::HOME, Notice::SignedOut);
         response
             .add_cookie(&super::removed_session_cookie(&state))
             .ok();
         return Ok(response);
     }
-    Ok(see_other("/account/security?notice=session-ended"))
+    Ok(see_other_with(paths::SECURITY, Notice::SessionEnded))
 }
 
 /// `POST /account/sessions/end-others`.
 pub async fn end_other_sessions(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    let signed_in = visitor.require_user()?;
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let ended =
@@ -627,12 +636,12 @@ pub async fn end_other_sessions(
     for session_id in &ended {
         audit::store::record(
             &transaction,
-            &actor(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
+            &Actor::from(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
         )
         .await?;
     }
     transaction.commit().await?;
-    Ok(see_other("/account/security?notice=sessions-ended"))
+    Ok(see_other_with(paths::SECURITY, Notice::SessionsEnded))
 }
 
 /// The password-change form.
@@ -649,9 +658,9 @@ pub struct PasswordForm {
 pub async fn change_password(
     state: web::Data<AppState>,
     request: CsrfForm<PasswordForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
     let stored = store::password_hash_of(&client, signed_in.user.id).await?;
     drop(client);
@@ -681,6 +690,7 @@ pub async fn change_password(
         return security_page(
             &state,
             &visitor,
+            &signed_in,
             None,
             errors,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -697,7 +707,7 @@ pub async fn change_password(
     // Links mailed before (a reset, a magic link, an email change) die
     // with the old password.
     store::revoke_links(&transaction, &signed_in.user.email, signed_in.user.id).await?;
-    let mut entry = actor(&visitor).entry(
+    let mut entry = Actor::from(&visitor).entry(
         "UPDATE",
         "accounts",
         Some(signed_in.user.id.0),
@@ -706,7 +716,7 @@ pub async fn change_password(
     entry.metadata = Some(serde_json::json!({ "sessions_ended": ended.len() }));
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;
-    Ok(see_other("/account/security?notice=password-changed"))
+    Ok(see_other_with(paths::SECURITY, Notice::PasswordChanged))
 }
 
 /// `POST /account/password/link`: mails the signed-in user's address a
@@ -714,10 +724,9 @@ pub async fn change_password(
 /// address first; a stolen session cannot).
 pub async fn password_link(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm>,
+    _request: CsrfForm<EmptyForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
-    let visitor = request.visitor;
-    let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
     if !crate::web::rate_limit::allow(
         &client,
@@ -746,7 +755,7 @@ pub async fn password_link(
         &signed_in.user.email,
         &facts.subject(&site),
     ));
-    Ok(see_other("/account/security?notice=password-link-sent"))
+    Ok(see_other_with(paths::SECURITY, Notice::PasswordLinkSent))
 }
 
 /// An outbox message as shown.
@@ -797,14 +806,16 @@ fn mask_tokens(body: &str) -> String {
     masked
 }
 
-/// `GET /admin/outbox` (admins only; checked here, in the handler). Each
+/// `GET /admin/outbox` (admins only). Each
 /// admin reads their own mail whole; the links in anyone else's are
 /// masked, unless only this machine can reach the site.
 pub async fn outbox(
+    Admin {
+        visitor,
+        signed_in: admin,
+    }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
 ) -> Result<HttpResponse, PageError> {
-    let admin = visitor.require_admin()?;
     let client = state.pool.get().await?;
     let entries = crate::mail::recent_outbox(&client, 100).await?;
     let times = LocalTimes::load(

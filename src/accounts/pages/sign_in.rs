@@ -6,14 +6,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{
-    actor, issue_token, parse_email, parse_name, removed_session_cookie, safe_next, see_other,
-    sign_up_cookie, start_session,
-};
+use super::{issue_token, removed_session_cookie, sign_up_cookie, start_session};
+use crate::accounts::model::DisplayName;
+use crate::accounts::model::Email;
 use crate::accounts::model::{NewUser, Role, VerificationTokenType};
+use crate::accounts::paths;
 use crate::accounts::secrets::{Password, known_device_proof, same_secret, token_hash};
 use crate::accounts::store;
 use crate::audit;
+use crate::audit::Actor;
 use crate::web::AppState;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
@@ -22,6 +23,8 @@ use crate::web::rate_limit::{
     self, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_FAILURES_PER_ACCOUNT_AND_NETWORK, SIGN_IN_PER_IP,
     SIGN_UP_PER_ACCOUNT, SIGN_UP_PER_IP,
 };
+use crate::web::respond::{Notice, see_other_with};
+use crate::web::respond::{safe_next, see_other};
 use crate::web::visitor::Visitor;
 
 /// Messages next to the sign-up fields.
@@ -40,10 +43,12 @@ impl SignUpForm {
     /// message per bad field. Public so the fuzz targets run it.
     pub fn parse(&self) -> Result<(String, String, Password), SignUpErrors> {
         let mut errors = SignUpErrors::default();
-        let email = parse_email(&self.email)
+        let email = Email::parse(&self.email)
+            .map(Email::into_string)
             .map_err(|message| errors.email = Some(message.to_owned()))
             .ok();
-        let name = parse_name(&self.name)
+        let name = DisplayName::parse(&self.name)
+            .map(DisplayName::into_string)
             .map_err(|message| errors.name = Some(message.to_owned()))
             .ok();
         let password = Password::new(&self.password, &[&self.email, &self.name])
@@ -160,7 +165,7 @@ pub async fn sign_up(
             .await?;
             let actor = audit::Actor {
                 user_id: Some(user.id),
-                ..actor(&visitor)
+                ..Actor::from(&visitor)
             };
             let changes = serde_json::json!({
                 "email": { "after": user.email }, "name": { "after": user.name }, "role": { "after": "user" },
@@ -283,7 +288,9 @@ pub async fn sign_in(
     http: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let email = parse_email(&form.email).unwrap_or_default();
+    let email = Email::parse(&form.email)
+        .map(Email::into_string)
+        .unwrap_or_default();
     let failed = |error: &str| {
         let page = SignInPage {
             layout: Layout::for_visitor(&visitor, "Sign in", "Sign in to your account."),
@@ -380,7 +387,7 @@ pub async fn sign_in(
             let user_id = found.as_ref().map(|(user, _)| user.id);
             let mut entry = audit::Actor {
                 user_id,
-                ..actor(&visitor)
+                ..Actor::from(&visitor)
             }
             .entry("LOGIN_FAILED", "users", user_id.map(|id| id.0), None);
             let reason = match &found {
@@ -408,12 +415,12 @@ pub async fn sign_out(
         store::end_session(&transaction, signed_in.user.id, signed_in.session_id).await?;
         audit::store::record(
             &transaction,
-            &actor(&visitor).entry("LOGOUT", "sessions", Some(signed_in.session_id.0), None),
+            &Actor::from(&visitor).entry("LOGOUT", "sessions", Some(signed_in.session_id.0), None),
         )
         .await?;
         transaction.commit().await?;
     }
-    let mut response = see_other("/?notice=signed-out");
+    let mut response = see_other_with(crate::web::HOME, Notice::SignedOut);
     response.add_cookie(&removed_session_cookie(&state)).ok();
     Ok(response)
 }
@@ -608,7 +615,7 @@ pub async fn setup(
     store::clear_setup_tokens(&transaction).await?;
     let actor = audit::Actor {
         user_id: Some(user.id),
-        ..actor(&visitor)
+        ..Actor::from(&visitor)
     };
     let changes = serde_json::json!({ "role": { "after": "admin" }, "password_hash": { "after": "[hidden]" } });
     let mut entry = actor.entry("UPDATE", "users", Some(user.id.0), Some(changes));
@@ -619,7 +626,7 @@ pub async fn setup(
     };
     let cookie = start_session(&transaction, &state, &user, &visitor, "setup").await?;
     transaction.commit().await?;
-    let mut response = see_other("/account?notice=welcome-admin");
+    let mut response = see_other_with(paths::ACCOUNT, Notice::WelcomeAdmin);
     response.add_cookie(&cookie).ok();
     Ok(response)
 }

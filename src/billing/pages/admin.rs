@@ -7,16 +7,21 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::PlanView;
-use crate::accounts::pages::{actor, parse_email, see_other};
+
+use crate::accounts::model::Email;
 use crate::audit;
+use crate::audit::Actor;
 use crate::billing::model::{NewPlan, Plan, PlanId, PlanInterval, SubscriptionStatus};
 use crate::billing::money;
+use crate::billing::paths;
 use crate::billing::store;
 use crate::billing::webhook::subscription_changes;
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
+use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::Visitor;
 
 /// The plan form's values and messages.
@@ -264,11 +269,10 @@ async fn plans_view(
 
 /// `GET /admin/plans`.
 pub async fn plans(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     plans_view(
         &state,
         &visitor,
@@ -315,9 +319,9 @@ fn clash(error: crate::db::StoreError, view: &mut PlanFormView) -> Result<(), Pa
 pub async fn create_plan(
     state: web::Data<AppState>,
     request: CsrfForm<PlanForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    visitor.require_admin()?;
     let (mut view, plan) = parse_plan(&form);
     let Some((plan, active)) = plan else {
         return plans_view(
@@ -353,7 +357,7 @@ pub async fn create_plan(
         .collect();
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry(
+        &Actor::from(&visitor).entry(
             "CREATE",
             "subscription_plans",
             Some(created.id.0),
@@ -362,7 +366,7 @@ pub async fn create_plan(
     )
     .await?;
     transaction.commit().await?;
-    Ok(see_other("/admin/plans?notice=plan-created"))
+    Ok(see_other_with(paths::PLANS, Notice::PlanCreated))
 }
 
 /// `GET /admin/plans/{id}`.
@@ -379,12 +383,6 @@ pub struct PlanPage {
     pub form: PlanFormView,
     /// Its subscriptions.
     pub subscribers: i64,
-}
-
-fn plan_id(path: &str) -> Result<PlanId, PageError> {
-    uuid::Uuid::try_parse(path)
-        .map(PlanId)
-        .map_err(|_| PageError::NotFound)
 }
 
 async fn plan_view(
@@ -412,12 +410,11 @@ async fn plan_view(
 
 /// `GET /admin/plans/{id}`.
 pub async fn plan_page(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
-    path: web::Path<String>,
+    path: web::Path<PlanId>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
-    let id = plan_id(&path)?;
+    let id = path.into_inner();
     let plan = {
         let client = state.pool.get().await?;
         store::plan_by_id(&client, id).await?
@@ -436,12 +433,12 @@ pub async fn plan_page(
 /// `POST /admin/plans/{id}`: save, including (de)activation.
 pub async fn update_plan(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<PlanId>,
     request: CsrfForm<PlanForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    visitor.require_admin()?;
-    let id = plan_id(&path)?;
+    let id = path.into_inner();
     let (mut view, plan) = parse_plan(&form);
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
@@ -470,23 +467,23 @@ pub async fn update_plan(
     if let Some(changes) = audit::diff(&fields) {
         audit::store::record(
             &transaction,
-            &actor(&visitor).entry("UPDATE", "subscription_plans", Some(id.0), Some(changes)),
+            &Actor::from(&visitor).entry("UPDATE", "subscription_plans", Some(id.0), Some(changes)),
         )
         .await?;
     }
     transaction.commit().await?;
-    Ok(see_other("/admin/plans?notice=plan-saved"))
+    Ok(see_other_with(paths::PLANS, Notice::PlanSaved))
 }
 
 /// `POST /admin/plans/{id}/delete`: only a plan nobody ever subscribed to.
 pub async fn delete_plan(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<PlanId>,
     request: CsrfForm<EmptyForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    visitor.require_admin()?;
-    let id = plan_id(&path)?;
+    let id = path.into_inner();
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let before = store::plan_by_id(&transaction, id)
@@ -511,7 +508,7 @@ pub async fn delete_plan(
         .collect();
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry(
+        &Actor::from(&visitor).entry(
             "DELETE",
             "subscription_plans",
             Some(id.0),
@@ -520,7 +517,7 @@ pub async fn delete_plan(
     )
     .await?;
     transaction.commit().await?;
-    Ok(see_other("/admin/plans?notice=plan-deleted"))
+    Ok(see_other_with(paths::PLANS, Notice::PlanDeleted))
 }
 
 /// A subscription in the admin list.
@@ -638,12 +635,11 @@ async fn subscriptions_view(
 
 /// `GET /admin/subscriptions`.
 pub async fn subscriptions(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     query: web::Query<SubscriptionsQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let status = match query.status.as_str() {
         "" | "all" => None,
         other => Some(other.parse::<SubscriptionStatus>().map_err(|_| {
@@ -685,9 +681,9 @@ pub struct GrantForm {
 pub async fn grant(
     state: web::Data<AppState>,
     request: CsrfForm<GrantForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    visitor.require_admin()?;
     let refuse = |message: &str| {
         let (state, visitor, email) =
             (state.clone(), visitor.clone(), form.email.trim().to_owned());
@@ -705,7 +701,7 @@ pub async fn grant(
             .await
         }
     };
-    let Ok(email) = parse_email(&form.email) else {
+    let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
         return refuse("Enter the user's email address.").await;
     };
     let Ok(plan) = uuid::Uuid::try_parse(form.plan_id.trim()).map(PlanId) else {
@@ -742,7 +738,7 @@ pub async fn grant(
     }
     let after = store::grant(&transaction, user.id, plan).await?;
     if let Some(changes) = subscription_changes(before.as_ref(), &after) {
-        let mut entry = actor(&visitor).entry(
+        let mut entry = Actor::from(&visitor).entry(
             if before.is_some() { "UPDATE" } else { "CREATE" },
             "subscriptions",
             Some(after.id.0),
@@ -752,5 +748,5 @@ pub async fn grant(
         audit::store::record(&transaction, &entry).await?;
     }
     transaction.commit().await?;
-    Ok(see_other("/admin/subscriptions?notice=plan-granted"))
+    Ok(see_other_with(paths::SUBSCRIPTIONS, Notice::PlanGranted))
 }

@@ -7,16 +7,18 @@ use askama::Template;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::accounts::pages::{actor, see_other};
+use crate::audit::Actor;
 use crate::billing::event_log::{self, EventOutcome};
 use crate::billing::money;
+use crate::billing::paths;
 use crate::billing::versions;
 use crate::billing::webhook::{self, Replayed};
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
-use crate::web::visitor::Visitor;
+use crate::web::respond::{Notice, see_other_with};
 
 /// Lines a page.
 const PAGE: i64 = 50;
@@ -97,12 +99,11 @@ fn cursor(text: &str) -> Result<Option<(OffsetDateTime, String)>, PageError> {
 
 /// `GET /admin/stripe-events`.
 pub async fn list(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     query: web::Query<EventsQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     let outcome = match query.outcome.as_str() {
         "" | "all" => None,
         other => Some(other.parse::<EventOutcome>().map_err(|_| {
@@ -167,25 +168,25 @@ pub async fn replay(
     state: web::Data<AppState>,
     path: web::Path<String>,
     request: CsrfForm<EmptyForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    visitor.require_admin()?;
     let id = path.into_inner();
     if id.is_empty() || id.len() > 255 {
         return Err(PageError::NotFound);
     }
-    let who = actor(&visitor).in_request(visitor.request_id.as_deref());
+    let who = Actor::from(&visitor).in_request(visitor.request_id.as_deref());
     match webhook::replay(&state, &id, &who).await? {
         Replayed::Missing => Err(PageError::NotFound),
-        Replayed::Forgotten => Ok(see_other("/admin/stripe-events?notice=event-forgotten")),
+        Replayed::Forgotten => Ok(see_other_with(paths::STRIPE_EVENTS, Notice::EventForgotten)),
         Replayed::Done(_, fate) => {
             tracing::info!(event = %id, outcome = fate.outcome.as_str(), "an admin replayed a Stripe event");
             let notice = match fate.outcome {
-                EventOutcome::Unsupported => "event-still-unsupported",
-                EventOutcome::Parked => "event-still-parked",
-                _ => "event-replayed",
+                EventOutcome::Unsupported => Notice::EventStillUnsupported,
+                EventOutcome::Parked => Notice::EventStillParked,
+                _ => Notice::EventReplayed,
             };
-            Ok(see_other(&format!("/admin/stripe-events?notice={notice}")))
+            Ok(see_other_with(paths::STRIPE_EVENTS, notice))
         }
     }
 }

@@ -7,52 +7,30 @@ mod subscriber;
 
 use actix_web::web;
 
-/// Every billing route.
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/pricing").get(subscriber::pricing))
-        .service(web::resource("/account/billing").get(subscriber::billing))
-        .service(web::resource("/billing/checkout").post(subscriber::checkout))
-        .service(web::resource("/billing/portal").post(subscriber::portal))
-        .service(web::resource("/billing/cancel").post(subscriber::cancel))
-        .service(web::resource("/billing/resume").post(subscriber::resume))
-        .service(web::resource("/billing/change").post(subscriber::change))
-        .service(web::resource("/billing/success").get(subscriber::success))
-        .service(
-            web::resource("/webhooks/stripe")
-                .app_data(web::PayloadConfig::new(super::webhook::MAX_BODY))
-                .route(web::post().to(super::webhook::receive)),
-        )
-        .service(
-            web::resource("/admin/plans")
-                .get(admin::plans)
-                .post(admin::create_plan),
-        )
-        .service(
-            web::resource("/admin/plans/{id}")
-                .get(admin::plan_page)
-                .post(admin::update_plan),
-        )
-        .service(web::resource("/admin/plans/{id}/delete").post(admin::delete_plan))
-        .service(web::resource("/admin/subscriptions").get(admin::subscriptions))
-        .service(web::resource("/admin/subscriptions/grant").post(admin::grant))
-        .service(web::resource("/admin/stripe-events").get(events::list))
-        .service(web::resource("/admin/stripe-events/{id}/replay").post(events::replay));
-}
+use super::paths;
 
-/// Every POST route of this module behind a form (the CSRF tests enumerate
-/// them; the webhook is verified by its signature instead).
-pub const POST_ROUTES: &[&str] = &[
-    "/billing/checkout",
-    "/billing/portal",
-    "/billing/cancel",
-    "/billing/resume",
-    "/billing/change",
-    "/admin/plans",
-    "/admin/plans/00000000-0000-0000-0000-000000000000",
-    "/admin/plans/00000000-0000-0000-0000-000000000000/delete",
-    "/admin/subscriptions/grant",
-];
+crate::web::routes::route_table! {
+    pub fn routes, pub const ROUTES = [
+        paths::PRICING, Public => { get: subscriber::pricing },
+        paths::BILLING, Member => { get: subscriber::billing },
+        paths::CHECKOUT, Member => { post: subscriber::checkout },
+        paths::PORTAL, Member => { post: subscriber::portal },
+        paths::CANCEL, Member => { post: subscriber::cancel },
+        paths::RESUME, Member => { post: subscriber::resume },
+        paths::CHANGE, Member => { post: subscriber::change },
+        paths::SUCCESS, Member => { get: subscriber::success },
+        paths::WEBHOOK, Signed, data(web::PayloadConfig::new(super::webhook::MAX_BODY)) => {
+            post: super::webhook::receive,
+        },
+        paths::PLANS, Admin => { get: admin::plans, post: admin::create_plan },
+        paths::PLAN, Admin => { get: admin::plan_page, post: admin::update_plan },
+        paths::DELETE_PLAN, Admin => { post: admin::delete_plan },
+        paths::SUBSCRIPTIONS, Admin => { get: admin::subscriptions },
+        paths::GRANT, Admin => { post: admin::grant },
+        paths::STRIPE_EVENTS, Admin => { get: events::list },
+        paths::REPLAY_EVENT, Admin => { post: events::replay },
+    ]
+}
 
 /// A plan as the pages show it.
 #[derive(Clone, Debug)]

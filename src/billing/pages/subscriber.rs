@@ -9,18 +9,23 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::PlanView;
-use crate::accounts::pages::{actor, see_other};
+
 use crate::audit;
+use crate::audit::Actor;
 use crate::billing::model::{Plan, PlanId, Subscription, SubscriptionStatus};
 use crate::billing::money;
+use crate::billing::paths;
 use crate::billing::store;
 use crate::billing::stripe::{Checkout, StripeClient};
 use crate::billing::webhook::{subscription_changes, sync_from_api};
 use crate::web::AppState;
+use crate::web::access::Member;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::local_time::LocalTimes;
 use crate::web::pages::{Layout, render};
+use crate::web::respond::see_other;
+use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::{SignedIn, Visitor};
 
 /// A plan on the pricing page with what its button does.
@@ -160,11 +165,10 @@ pub struct BillingPage {
 
 /// `GET /account/billing`.
 pub async fn billing(
+    Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = visitor.require_user()?;
     let client = state.pool.get().await?;
     let current = store::subscription_of(&client, signed_in.user.id).await?;
     let payments = store::payments_of(&client, signed_in.user.id).await?;
@@ -311,9 +315,9 @@ fn external(url: &str) -> Result<HttpResponse, PageError> {
 pub async fn checkout(
     state: web::Data<AppState>,
     request: CsrfForm<PlanForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
+    let CsrfForm { form, .. } = request;
     let stripe = stripe(&state)?;
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
@@ -329,7 +333,7 @@ pub async fn checkout(
         .as_ref()
         .is_some_and(|current| is_live(current) && current.stripe_subscription_id.is_some())
     {
-        return Ok(see_other("/account/billing?notice=already-subscribed"));
+        return Ok(see_other_with(paths::BILLING, Notice::AlreadySubscribed));
     }
     if let Some((open_id, url, open_plan)) =
         store::open_checkout(&transaction, signed_in.user.id).await?
@@ -347,7 +351,11 @@ pub async fn checkout(
         "{}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
         state.base_url
     );
-    let cancel_url = format!("{}/pricing?notice=checkout-canceled", state.base_url);
+    let cancel_url = format!(
+        "{}{}",
+        state.base_url,
+        Notice::CheckoutCanceled.on(paths::PRICING)
+    );
     let (id, url) = stripe
         .checkout(&Checkout {
             price: &price,
@@ -378,17 +386,16 @@ pub async fn checkout(
 }
 
 /// `GET /billing/success`: back from Checkout.
-pub async fn success(visitor: Visitor) -> Result<HttpResponse, PageError> {
-    visitor.require_user()?;
-    Ok(see_other("/account/billing?notice=checkout-complete"))
+pub async fn success(_member: Member) -> Result<HttpResponse, PageError> {
+    Ok(see_other_with(paths::BILLING, Notice::CheckoutComplete))
 }
 
 /// `POST /billing/portal`: Stripe's Customer Portal (cards, invoices).
 pub async fn portal(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm>,
+    _request: CsrfForm<EmptyForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = request.visitor.require_user()?;
     let stripe = stripe(&state)?;
     let client = state.pool.get().await?;
     let customer = store::subscription_of(&client, signed_in.user.id)
@@ -452,7 +459,7 @@ where
     if let Some(changes) = subscription_changes(Some(&before), &after) {
         audit::store::record(
             &transaction,
-            &actor(visitor).entry("UPDATE", "subscriptions", Some(after.id.0), Some(changes)),
+            &Actor::from(visitor).entry("UPDATE", "subscriptions", Some(after.id.0), Some(changes)),
         )
         .await?;
     }
@@ -468,13 +475,13 @@ fn upstream(error: crate::billing::stripe::StripeError) -> PageError {
 pub async fn cancel(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    let signed_in = visitor.require_user()?;
     change_subscription(
         &state,
         &visitor,
-        signed_in,
+        &signed_in,
         Some(SubscriptionStatus::Canceled),
         |stripe, id| async move {
             stripe
@@ -484,48 +491,60 @@ pub async fn cancel(
         },
     )
     .await?;
-    Ok(see_other("/account/billing?notice=subscription-canceled"))
+    Ok(see_other_with(paths::BILLING, Notice::SubscriptionCanceled))
 }
 
 /// `POST /billing/resume`: keep a subscription that was going to end.
 pub async fn resume(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    let signed_in = visitor.require_user()?;
-    change_subscription(&state, &visitor, signed_in, None, |stripe, id| async move {
-        stripe
-            .set_cancel_at_period_end(&id, false)
-            .await
-            .map_err(upstream)
-    })
+    change_subscription(
+        &state,
+        &visitor,
+        &signed_in,
+        None,
+        |stripe, id| async move {
+            stripe
+                .set_cancel_at_period_end(&id, false)
+                .await
+                .map_err(upstream)
+        },
+    )
     .await?;
-    Ok(see_other("/account/billing?notice=subscription-resumed"))
+    Ok(see_other_with(paths::BILLING, Notice::SubscriptionResumed))
 }
 
 /// `POST /billing/change`: move to another plan (prorated by Stripe).
 pub async fn change(
     state: web::Data<AppState>,
     request: CsrfForm<PlanForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
     let (_, price) = {
         let client = state.pool.get().await?;
         chosen_plan(&client, &form).await?
     };
-    change_subscription(&state, &visitor, signed_in, None, |stripe, id| async move {
-        let current = stripe.subscription(&id).await.map_err(upstream)?;
-        let item = current["items"]["data"][0]["id"]
-            .as_str()
-            .ok_or_else(|| PageError::Upstream("a subscription without items".to_owned()))?
-            .to_owned();
-        stripe
-            .change_price(&id, &item, &price)
-            .await
-            .map_err(upstream)
-    })
+    change_subscription(
+        &state,
+        &visitor,
+        &signed_in,
+        None,
+        |stripe, id| async move {
+            let current = stripe.subscription(&id).await.map_err(upstream)?;
+            let item = current["items"]["data"][0]["id"]
+                .as_str()
+                .ok_or_else(|| PageError::Upstream("a subscription without items".to_owned()))?
+                .to_owned();
+            stripe
+                .change_price(&id, &item, &price)
+                .await
+                .map_err(upstream)
+        },
+    )
     .await?;
-    Ok(see_other("/account/billing?notice=plan-changed"))
+    Ok(see_other_with(paths::BILLING, Notice::PlanChanged))
 }

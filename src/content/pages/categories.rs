@@ -6,17 +6,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::category_class;
 use super::feeds::is_hex_color;
-use super::{category_class, path_id};
-use crate::accounts::pages::{actor, see_other};
+
 use crate::audit;
+use crate::audit::Actor;
 use crate::content::model::{Category, CategoryId};
+use crate::content::paths;
 use crate::content::slug::Slug;
 use crate::content::store::{self, CategoryFields};
 use crate::web::AppState;
+use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
+use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::Visitor;
 
 /// A category in the admin list.
@@ -252,11 +256,10 @@ async fn list_view(
 
 /// `GET /admin/categories`.
 pub async fn list(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
     list_view(
         &state,
         &visitor,
@@ -282,9 +285,9 @@ fn changes_of(category: &Category) -> Vec<(&'static str, serde_json::Value)> {
 pub async fn create(
     state: web::Data<AppState>,
     request: CsrfForm<CategoryForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    visitor.require_admin()?;
     let (mut view, fields) = parse(&form);
     let Some(fields) = fields else {
         return list_view(
@@ -313,7 +316,7 @@ pub async fn create(
         .collect();
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry(
+        &Actor::from(&visitor).entry(
             "CREATE",
             "categories",
             Some(category.id.0),
@@ -322,17 +325,19 @@ pub async fn create(
     )
     .await?;
     transaction.commit().await?;
-    Ok(see_other("/admin/categories?notice=category-created"))
+    Ok(see_other_with(
+        paths::ADMIN_CATEGORIES,
+        Notice::CategoryCreated,
+    ))
 }
 
 /// `GET /admin/categories/{id}`.
 pub async fn edit_page(
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
-    visitor: Visitor,
-    path: web::Path<String>,
+    path: web::Path<CategoryId>,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_admin()?;
-    let id = CategoryId(path_id(&path)?);
+    let id = path.into_inner();
     let client = state.pool.get().await?;
     let category = store::category_by_id(&client, id)
         .await?
@@ -378,12 +383,12 @@ async fn edit_view(
 /// `POST /admin/categories/{id}`.
 pub async fn update(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<CategoryId>,
     request: CsrfForm<CategoryForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    visitor.require_admin()?;
-    let id = CategoryId(path_id(&path)?);
+    let id = path.into_inner();
     let (mut view, fields) = parse(&form);
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
@@ -412,24 +417,27 @@ pub async fn update(
     if let Some(changes) = audit::diff(&fields) {
         audit::store::record(
             &transaction,
-            &actor(&visitor).entry("UPDATE", "categories", Some(id.0), Some(changes)),
+            &Actor::from(&visitor).entry("UPDATE", "categories", Some(id.0), Some(changes)),
         )
         .await?;
     }
     transaction.commit().await?;
-    Ok(see_other("/admin/categories?notice=category-saved"))
+    Ok(see_other_with(
+        paths::ADMIN_CATEGORIES,
+        Notice::CategorySaved,
+    ))
 }
 
 /// `POST /admin/categories/{id}/delete`: its posts keep existing, without
 /// a category.
 pub async fn delete(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<CategoryId>,
     request: CsrfForm<EmptyForm>,
+    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    visitor.require_admin()?;
-    let id = CategoryId(path_id(&path)?);
+    let id = path.into_inner();
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let before = store::category_by_id(&transaction, id)
@@ -442,9 +450,12 @@ pub async fn delete(
         .collect();
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry("DELETE", "categories", Some(id.0), Some(changes.into())),
+        &Actor::from(&visitor).entry("DELETE", "categories", Some(id.0), Some(changes.into())),
     )
     .await?;
     transaction.commit().await?;
-    Ok(see_other("/admin/categories?notice=category-deleted"))
+    Ok(see_other_with(
+        paths::ADMIN_CATEGORIES,
+        Notice::CategoryDeleted,
+    ))
 }

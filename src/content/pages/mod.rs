@@ -7,64 +7,37 @@ mod feeds;
 mod reader;
 mod writer;
 
-use actix_web::web;
 use time::OffsetDateTime;
 
 use super::model::{PostCard, TagLink};
+use super::paths;
 
 pub use reader::featured_cards;
 pub use writer::{EditorErrors, Parsed, PostForm, parse_form, parse_tags};
 
-/// Every content route.
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/blog").get(reader::blog))
-        .service(web::resource("/blog/{slug}").get(reader::post))
-        .service(web::resource("/tags/{slug}").get(reader::tag))
-        .service(web::resource("/categories/{slug}").get(reader::category))
-        .service(web::resource("/authors/{id}").get(reader::author))
-        .service(web::resource("/search").get(reader::search))
-        .service(web::resource("/feed.xml").get(feeds::feed))
-        .service(web::resource("/sitemap.xml").get(feeds::sitemap))
-        .service(web::resource("/robots.txt").get(feeds::robots))
-        .service(web::resource("/categories.css").get(feeds::category_styles))
-        .service(
-            web::resource("/posts")
-                .get(writer::list)
-                .post(writer::create),
-        )
-        .service(web::resource("/posts/new").get(writer::new_page))
-        .service(web::resource("/posts/{id}/edit").get(writer::edit_page))
-        .service(web::resource("/posts/{id}").post(writer::update))
-        .service(web::resource("/posts/{id}/status").post(writer::change_status))
-        .service(
-            web::resource("/posts/{id}/delete")
-                .get(writer::delete_page)
-                .post(writer::delete),
-        )
-        .service(
-            web::resource("/admin/categories")
-                .get(categories::list)
-                .post(categories::create),
-        )
-        .service(
-            web::resource("/admin/categories/{id}")
-                .get(categories::edit_page)
-                .post(categories::update),
-        )
-        .service(web::resource("/admin/categories/{id}/delete").post(categories::delete));
+crate::web::routes::route_table! {
+    pub fn routes, pub const ROUTES = [
+        paths::BLOG, Public => { get: reader::blog },
+        paths::POST, Public => { get: reader::post },
+        paths::TAG, Public => { get: reader::tag },
+        paths::CATEGORY, Public => { get: reader::category },
+        paths::AUTHOR, Public => { get: reader::author },
+        paths::SEARCH, Public => { get: reader::search },
+        paths::FEED, Public => { get: feeds::feed },
+        paths::SITEMAP, Public => { get: feeds::sitemap },
+        paths::ROBOTS, Public => { get: feeds::robots },
+        paths::CATEGORY_STYLES, Public => { get: feeds::category_styles },
+        paths::POSTS, Member => { get: writer::list, post: writer::create },
+        paths::NEW_POST, Member => { get: writer::new_page },
+        paths::EDIT_POST, Member => { get: writer::edit_page },
+        paths::UPDATE_POST, Member => { post: writer::update },
+        paths::POST_STATUS, Member => { post: writer::change_status },
+        paths::DELETE_POST, Member => { get: writer::delete_page, post: writer::delete },
+        paths::ADMIN_CATEGORIES, Admin => { get: categories::list, post: categories::create },
+        paths::ADMIN_CATEGORY, Admin => { get: categories::edit_page, post: categories::update },
+        paths::DELETE_CATEGORY, Admin => { post: categories::delete },
+    ]
 }
-
-/// Every POST route of this module (the CSRF tests enumerate them).
-pub const POST_ROUTES: &[&str] = &[
-    "/posts",
-    "/posts/00000000-0000-0000-0000-000000000000",
-    "/posts/00000000-0000-0000-0000-000000000000/status",
-    "/posts/00000000-0000-0000-0000-000000000000/delete",
-    "/admin/categories",
-    "/admin/categories/00000000-0000-0000-0000-000000000000",
-    "/admin/categories/00000000-0000-0000-0000-000000000000/delete",
-];
 
 /// Posts on a page of the blog and its lists.
 pub const PAGE_SIZE: i64 = 20;
@@ -156,11 +129,6 @@ impl CardView {
 /// The class `/categories.css` gives a category's colour.
 pub fn category_class(id: super::model::CategoryId) -> String {
     format!("category-{}", id.0.simple())
-}
-
-/// Parses a `{id}` path part; anything else is "not found".
-fn path_id(text: &str) -> Result<uuid::Uuid, crate::web::failure::PageError> {
-    uuid::Uuid::try_parse(text).map_err(|_| crate::web::failure::PageError::NotFound)
 }
 
 // A page query reads one row more than a page shows.

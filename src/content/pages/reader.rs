@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{CardView, PAGE_SIZE, day, iso, path_id};
+use super::{CardView, PAGE_SIZE, day, iso};
 use crate::accounts::model::{Role, UserId};
 use crate::content::markdown;
 use crate::content::model::{Cursor, PostCard};
@@ -194,10 +194,10 @@ pub async fn category(
 pub async fn author(
     state: web::Data<AppState>,
     visitor: Visitor,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let id = UserId(path_id(&path)?);
+    let id = path.into_inner();
     let (name, bio) = {
         let client = state.pool.get().await?;
         store::author(&client, id).await?

@@ -7,20 +7,23 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{day, path_id};
+use super::day;
 use crate::accounts::model::Role;
-use crate::accounts::pages::{actor, see_other};
+
 use crate::audit::{self, Actor};
 use crate::content::markdown;
 use crate::content::model::{
     CategoryId, NewPost, Post, PostEdit, PostId, PostStatus, PostWithTags, Tag, TagId,
 };
+use crate::content::paths;
 use crate::content::slug::Slug;
 use crate::content::store;
 use crate::web::AppState;
+use crate::web::access::Member;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
 use crate::web::pages::{Layout, render};
+use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::{SignedIn, Visitor};
 
 const TITLE_CHARS: usize = 200;
@@ -80,12 +83,11 @@ pub struct PostsQuery {
 
 /// `GET /posts`: the signed-in user's posts, last changed first.
 pub async fn list(
+    Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
     query: web::Query<PostsQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = visitor.require_user()?;
     let status = match query.status.as_str() {
         "" | "all" => None,
         other => Some(other.parse::<PostStatus>().map_err(|_| {
@@ -475,10 +477,9 @@ async fn refuse(
 
 /// `GET /posts/new`.
 pub async fn new_page(
+    Member { visitor, .. }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
 ) -> Result<HttpResponse, PageError> {
-    visitor.require_user()?;
     let form = PostForm {
         title: String::new(),
         content: String::new(),
@@ -510,16 +511,15 @@ fn editable(post: Option<PostWithTags>, signed_in: &SignedIn) -> Result<PostWith
 
 /// `GET /posts/{id}/edit`.
 pub async fn edit_page(
+    Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
-    path: web::Path<String>,
+    path: web::Path<PostId>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = visitor.require_user()?;
-    let id = PostId(path_id(&path)?);
+    let id = path.into_inner();
     let post = {
         let client = state.pool.get().await?;
-        editable(store::post_with_tags(&client, id).await?, signed_in)?
+        editable(store::post_with_tags(&client, id).await?, &signed_in)?
     };
     let form = PostForm::from_post(&post);
     editor(
@@ -650,9 +650,9 @@ async fn check_featuring(
 pub async fn create(
     state: web::Data<AppState>,
     request: CsrfForm<PostForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
     let mut errors = EditorErrors::default();
     let parsed = parse_form(&form, &mut errors);
     let Some(parsed) = parsed.filter(|_| form.action != "preview") else {
@@ -673,14 +673,14 @@ pub async fn create(
         )
         .await;
     };
-    let actor = actor(&visitor);
+    let actor = Actor::from(&visitor);
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     if !category_is_active(&transaction, parsed.category).await? {
         errors.category = Some("That category is no longer available.".to_owned());
     }
     if parsed.featured {
-        check_featuring(&transaction, signed_in, &mut errors).await?;
+        check_featuring(&transaction, &signed_in, &mut errors).await?;
     }
     let slug = choose_slug(&transaction, &parsed, None, &mut errors).await?;
     let Some(slug) = slug.filter(|_| !errors.any()) else {
@@ -741,27 +741,27 @@ pub async fn create(
     )
     .await?;
     transaction.commit().await?;
-    Ok(see_other(&format!(
-        "/posts/{}/edit?notice=post-created",
-        post.id
-    )))
+    Ok(see_other_with(
+        &paths::edit_post(post.id),
+        Notice::PostCreated,
+    ))
 }
 
 /// `POST /posts/{id}`: save (or preview) an edit.
 pub async fn update(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<PostId>,
     request: CsrfForm<PostForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
-    let id = PostId(path_id(&path)?);
-    let actor = actor(&visitor);
+    let id = path.into_inner();
+    let actor = Actor::from(&visitor);
     let mut errors = EditorErrors::default();
     let parsed = parse_form(&form, &mut errors);
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    let before = editable(store::post_for_update(&transaction, id).await?, signed_in)?;
+    let before = editable(store::post_for_update(&transaction, id).await?, &signed_in)?;
     let Some(parsed) = parsed.filter(|_| form.action != "preview") else {
         drop(transaction);
         drop(client);
@@ -788,7 +788,7 @@ pub async fn update(
         errors.category = Some("That category is no longer available.".to_owned());
     }
     if parsed.featured && !before.post.featured.unwrap_or(false) {
-        check_featuring(&transaction, signed_in, &mut errors).await?;
+        check_featuring(&transaction, &signed_in, &mut errors).await?;
     }
     let slug = choose_slug(&transaction, &parsed, Some(id), &mut errors).await?;
     let Some(slug) = slug.filter(|_| !errors.any()) else {
@@ -877,7 +877,7 @@ pub async fn update(
         .await?;
     }
     transaction.commit().await?;
-    Ok(see_other(&format!("/posts/{id}/edit?notice=post-saved")))
+    Ok(see_other_with(&paths::edit_post(id), Notice::PostSaved))
 }
 
 /// The status form.
@@ -904,12 +904,12 @@ pub fn transition_allowed(from: PostStatus, to: PostStatus) -> bool {
 /// `POST /posts/{id}/status`: publish, archive, or back to draft.
 pub async fn change_status(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<PostId>,
     request: CsrfForm<StatusForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor } = request;
-    let signed_in = visitor.require_user()?;
-    let id = PostId(path_id(&path)?);
+    let id = path.into_inner();
     let to: PostStatus = form
         .status
         .parse()
@@ -922,7 +922,7 @@ pub async fn change_status(
     }
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    let before = editable(store::post_for_update(&transaction, id).await?, signed_in)?;
+    let before = editable(store::post_for_update(&transaction, id).await?, &signed_in)?;
     if !transition_allowed(before.post.status, to) {
         return Err(PageError::BadRequest(format!(
             "A {} post can't become {}: posts go from draft to published to archived, and back to draft.",
@@ -944,16 +944,16 @@ pub async fn change_status(
     ]);
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry("UPDATE", "posts", Some(id.0), changes),
+        &Actor::from(&visitor).entry("UPDATE", "posts", Some(id.0), changes),
     )
     .await?;
     transaction.commit().await?;
     let notice = match to {
-        PostStatus::Published => "post-published",
-        PostStatus::Archived => "post-archived",
-        PostStatus::Draft => "post-drafted",
+        PostStatus::Published => Notice::PostPublished,
+        PostStatus::Archived => Notice::PostArchived,
+        PostStatus::Draft => Notice::PostDrafted,
     };
-    Ok(see_other(&format!("/posts/{id}/edit?notice={notice}")))
+    Ok(see_other_with(&paths::edit_post(id), notice))
 }
 
 /// `GET /posts/{id}/delete`: the confirmation.
@@ -974,15 +974,14 @@ pub struct DeletePage {
 
 /// `GET /posts/{id}/delete`.
 pub async fn delete_page(
+    Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
-    visitor: Visitor,
-    path: web::Path<String>,
+    path: web::Path<PostId>,
 ) -> Result<HttpResponse, PageError> {
-    let signed_in = visitor.require_user()?;
-    let id = PostId(path_id(&path)?);
+    let id = path.into_inner();
     let post = {
         let client = state.pool.get().await?;
-        editable(store::post_with_tags(&client, id).await?, signed_in)?
+        editable(store::post_with_tags(&client, id).await?, &signed_in)?
     };
     let page = DeletePage {
         layout: Layout::for_visitor(&visitor, "Delete post", "Delete a post."),
@@ -997,15 +996,15 @@ pub async fn delete_page(
 /// `POST /posts/{id}/delete`.
 pub async fn delete(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<PostId>,
     request: CsrfForm<EmptyForm>,
+    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
-    let signed_in = visitor.require_user()?;
-    let id = PostId(path_id(&path)?);
+    let id = path.into_inner();
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    let before = editable(store::post_for_update(&transaction, id).await?, signed_in)?;
+    let before = editable(store::post_for_update(&transaction, id).await?, &signed_in)?;
     store::delete_post(&transaction, id).await?;
     let changes = serde_json::json!({
         "title": { "before": before.post.title },
@@ -1016,11 +1015,11 @@ pub async fn delete(
     });
     audit::store::record(
         &transaction,
-        &actor(&visitor).entry("DELETE", "posts", Some(id.0), Some(changes)),
+        &Actor::from(&visitor).entry("DELETE", "posts", Some(id.0), Some(changes)),
     )
     .await?;
     transaction.commit().await?;
-    Ok(see_other("/posts?notice=post-deleted"))
+    Ok(see_other_with(paths::POSTS, Notice::PostDeleted))
 }
 
 #[cfg(test)]

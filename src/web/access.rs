@@ -1,0 +1,121 @@
+//! Who may use a handler, said in its signature: a handler that takes
+//! [`Member`] only runs for a signed-in user (anyone else is sent to
+//! sign-in), one that takes [`Admin`] only for an admin (a signed-in
+//! non-admin gets 403). Both are extracted before anything else the
+//! handler reads, so a refused visitor learns nothing from its input's
+//! validation.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest};
+
+use super::failure::PageError;
+use super::visitor::{SignedIn, Visitor};
+use crate::accounts::model::Role;
+use crate::audit::Actor;
+
+/// A signed-in user's request.
+#[derive(Clone, Debug)]
+pub struct Member {
+    /// The request's visitor (layout, CSRF token, address).
+    pub visitor: Visitor,
+    /// Who is signed in.
+    pub signed_in: SignedIn,
+}
+
+/// An admin's request.
+#[derive(Clone, Debug)]
+pub struct Admin {
+    /// The request's visitor (layout, CSRF token, address).
+    pub visitor: Visitor,
+    /// The admin.
+    pub signed_in: SignedIn,
+}
+
+impl Member {
+    /// The member of `visitor`, or a redirect to sign-in.
+    pub fn of(visitor: Visitor) -> Result<Self, PageError> {
+        let signed_in = visitor.signed_in.clone().ok_or(PageError::SignInRequired)?;
+        Ok(Self { visitor, signed_in })
+    }
+}
+
+impl Admin {
+    /// The admin of `visitor`: a redirect to sign-in when nobody is signed
+    /// in, 403 for anyone else.
+    pub fn of(visitor: Visitor) -> Result<Self, PageError> {
+        let Member { visitor, signed_in } = Member::of(visitor)?;
+        if signed_in.user.role == Role::Admin {
+            Ok(Self { visitor, signed_in })
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+}
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
+
+/// The visitor of `request`; for a form (a method other than GET or
+/// HEAD) sent without a session, the answer an expired form gets.
+fn visitor_of(request: &HttpRequest, payload: &mut Payload) -> Extracted<Visitor> {
+    let form = !matches!(*request.method(), Method::GET | Method::HEAD);
+    let visitor = Visitor::from_request(request, payload);
+    Box::pin(async move {
+        let visitor = visitor.await?;
+        if form && visitor.signed_in.is_none() {
+            return Err(PageError::CsrfFailed);
+        }
+        Ok(visitor)
+    })
+}
+
+impl FromRequest for Member {
+    type Error = PageError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let visitor = visitor_of(request, payload);
+        Box::pin(async move { Self::of(visitor.await?) })
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = PageError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let visitor = visitor_of(request, payload);
+        Box::pin(async move { Self::of(visitor.await?) })
+    }
+}
+
+impl From<&Visitor> for Actor {
+    /// The actor of a request: its user (if signed in), address, browser
+    /// and request id.
+    fn from(visitor: &Visitor) -> Self {
+        Actor::client(
+            visitor
+                .signed_in
+                .as_ref()
+                .map(|signed_in| signed_in.user.id),
+            visitor.ip.as_deref(),
+            visitor.user_agent.as_deref(),
+        )
+        .in_request(visitor.request_id.as_deref())
+    }
+}
+
+impl From<&Member> for Actor {
+    fn from(member: &Member) -> Self {
+        Self::from(&member.visitor)
+    }
+}
+
+impl From<&Admin> for Actor {
+    fn from(admin: &Admin) -> Self {
+        Self::from(&admin.visitor)
+    }
+}
