@@ -223,7 +223,7 @@ impl Soloist {
         database: Database,
         progress: &dyn Progress,
     ) -> Result<Self, (StartError, Database)> {
-        let pool = match db::pool_with_timeout(
+        let main_pool = match db::pool_with_timeout(
             database.connect_config(),
             config.pool_size.min(MAIN_POOL_SIZE),
             config.pool_timeout,
@@ -271,7 +271,7 @@ impl Soloist {
         let mailer = match crate::mail::Mailer::new(
             config.smtp_url.as_deref(),
             &config.mail_from,
-            pool.clone(),
+            main_pool.clone(),
         ) {
             Ok(mailer) => mailer,
             Err(error) => return Err((StartError::Setup(error.to_string()), database)),
@@ -303,7 +303,7 @@ impl Soloist {
         for warning in &warnings {
             tracing::warn!("{warning}");
         }
-        let setup_token = match first_run_token(&pool).await {
+        let setup_token = match first_run_token(&main_pool).await {
             Ok(token) => token,
             Err(error) => return Err((StartError::Setup(error.to_string()), database)),
         };
@@ -313,17 +313,33 @@ impl Soloist {
                 "no administrator yet: open the setup link to create one, or run `soloist admin create`"
             );
         }
-        let mut state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
-        state.allowed_hosts = web::host::AllowedHosts::new(&base_url, addr, any_host);
-        state.local_only = local_only;
-        state.share_image = config.share_image.clone();
-        let worker_pools = db::WorkerPools::new(
-            database.connect_config(),
+        // A pool for each HTTP worker (see `db::runtime`), all built now:
+        // one that cannot be built stops the start.
+        let worker_pools = match db::WorkerPools::new(
+            &database.connect_config(),
             config.pool_size,
             config.workers,
             config.pool_timeout,
+        ) {
+            Ok(pools) => pools,
+            Err(error) => {
+                return Err((
+                    StartError::Setup(format!("the HTTP workers' database pools: {error}")),
+                    database,
+                ));
+            }
+        };
+        let mut state = web::AppState::new(
+            main_pool.clone(),
+            worker_pools.clone(),
+            site,
+            &base_url,
+            hasher,
+            mailer,
         );
-        state.worker_pools = Some(worker_pools.clone());
+        state.allowed_hosts = web::host::AllowedHosts::new(&base_url, addr, any_host);
+        state.local_only = local_only;
+        state.share_image = config.share_image.clone();
         if !config.oauth.is_empty() {
             state.http = match crate::accounts::oauth::http_client() {
                 Ok(http) => Some(http),
@@ -360,15 +376,15 @@ impl Soloist {
         let handle = server.handle();
         let server_task = tokio::spawn(server);
         let maintenance = tokio::spawn(maintain(
-            pool.clone(),
+            main_pool.clone(),
             config.audit_retention_months,
             stripe_client,
         ));
         let idle_connections = tokio::spawn(db::close_idle_connections_periodically(
-            pool.clone(),
-            Some(worker_pools.clone()),
+            main_pool.clone(),
+            worker_pools.clone(),
         ));
-        let view_writer = tokio::spawn(views.clone().run(pool.clone()));
+        let view_writer = tokio::spawn(views.clone().run(main_pool.clone()));
         let backup_schedule =
             (config.backup_interval_hours > 0 && backups.can_back_up()).then(|| {
                 tokio::spawn(crate::backup::schedule::run(
@@ -383,7 +399,7 @@ impl Soloist {
             base_url,
             setup_token,
             warnings,
-            pool,
+            pool: main_pool,
             schema_version: report.version,
             applied_migrations: report.applied,
             server: handle,
@@ -409,7 +425,7 @@ impl Soloist {
 
     /// The pools the HTTP workers answer requests with, one per worker.
     pub fn request_pools(&self) -> Vec<Pool> {
-        self.worker_pools.all()
+        self.worker_pools.all().to_vec()
     }
 
     /// The embedded server, when Soloist runs one.
