@@ -180,8 +180,8 @@ fn run() -> BuildResult<()> {
     Ok(())
 }
 
-/// The superuser and database of the template: `SUPERUSER` and
-/// `DATABASE_NAME` in `src/postgres/mod.rs`.
+/// The superuser and database of the template: `SUPERUSER` in
+/// `src/postgres/credentials.rs` and `DATABASE_NAME` in `src/postgres/mod.rs`.
 const TEMPLATE_SUPERUSER: &str = "postgres";
 const TEMPLATE_DATABASE: &str = "soloist";
 
@@ -269,7 +269,7 @@ fn make_template(archive: &Path, stage: &Path, template: &Path) -> BuildResult<(
         }
         Ok(())
     };
-    // The same options as `initdb()` in src/postgres/mod.rs (major >= 17).
+    // The same options as `initdb()` in src/postgres/cluster.rs (major >= 17).
     run(
         Command::new(bin.join("initdb"))
             .arg("--pgdata")

@@ -1,7 +1,8 @@
 //! The main runtime, for what outlives one HTTP worker: work a request
 //! starts and does not wait for (mail sent after the response, a backup
-//! asked for on the admin page), and the connections that all workers share
-//! (to the database, to Stripe and the OAuth providers).
+//! asked for on the admin page), the main database pool that such work
+//! uses ([`crate::db::runtime`]), and the connections that all workers
+//! share (to Stripe and the OAuth providers).
 //!
 //! Each HTTP worker has a runtime of its own, and at a graceful stop each
 //! one ends as soon as its own requests are answered: a task or connection

@@ -1,9 +1,17 @@
-//! The connection pool, migrations and database health.
+//! The connection pools, migrations and database health. Which pool
+//! serves what, and why each HTTP worker has its own: [`runtime`].
+
+pub mod runtime;
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::Pool;
 use tokio_postgres::NoTls;
+
+pub use runtime::{
+    CONNECTION_IDLE_LIMIT, DEFAULT_POOL_TIMEOUT, PoolTotals, WorkerPools, close_idle_connections,
+    close_idle_connections_periodically, pool, pool_with_timeout,
+};
 
 mod embedded {
     refinery::embed_migrations!("migrations");
@@ -81,213 +89,6 @@ pub fn required<T>(value: Option<T>) -> Result<T, StoreError> {
         column: "row".to_owned(),
         message: "a value the statement always returns was missing".to_owned(),
     })
-}
-
-/// How long a request waits for a free connection unless configured
-/// (`pool_timeout_ms`).
-pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Builds a pool of at most `size` connections, waiting at most
-/// [`DEFAULT_POOL_TIMEOUT`] for a free one.
-pub fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, DbError> {
-    pool_with_timeout(config, size, DEFAULT_POOL_TIMEOUT)
-}
-
-/// Builds a pool of at most `size` connections. Waiting for a free
-/// connection (`wait`) and opening a new one are both bounded, so a request
-/// never hangs on an exhausted pool or a dead server: it gets a 503.
-pub fn pool_with_timeout(
-    config: tokio_postgres::Config,
-    size: usize,
-    wait: Duration,
-) -> Result<Pool, DbError> {
-    let manager = Manager::from_connect(
-        config,
-        ConnectOnRuntime {
-            runtime: tokio::runtime::Handle::try_current().ok(),
-        },
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Ok(Pool::builder(manager)
-        .max_size(size)
-        .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(wait))
-        .create_timeout(Some(Duration::from_secs(5)))
-        .recycle_timeout(Some(Duration::from_secs(5)))
-        .build()?)
-}
-
-/// Opens the pool's connections on the runtime that built the pool.
-///
-/// A connection's socket and the task that drives it belong to the runtime
-/// they were made on, and die with it. A pool built on the main runtime
-/// (background work, maintenance) keeps its connections there even when a
-/// task on another runtime opens one; a worker's pool ([`WorkerPools`]) is
-/// built on, and used by, that worker alone.
-struct ConnectOnRuntime {
-    runtime: Option<tokio::runtime::Handle>,
-}
-
-type Connected = (tokio_postgres::Client, tokio::task::JoinHandle<()>);
-
-impl deadpool_postgres::Connect for ConnectOnRuntime {
-    fn connect(
-        &self,
-        pg_config: &tokio_postgres::Config,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Connected, tokio_postgres::Error>> + Send + '_>,
-    > {
-        let pg_config = pg_config.clone();
-        Box::pin(async move {
-            if let Some(runtime) = &self.runtime {
-                let (sender, receiver) = tokio::sync::oneshot::channel();
-                let config = pg_config.clone();
-                let task = runtime.spawn(async move {
-                    match config.connect(NoTls).await {
-                        Ok((client, connection)) => {
-                            // Nobody waits any more (the pool timed out):
-                            // dropping the connection closes it.
-                            if sender.send(Ok(client)).is_ok() {
-                                drive(connection).await;
-                            }
-                        }
-                        Err(error) => {
-                            sender.send(Err(error)).ok();
-                        }
-                    }
-                });
-                if let Ok(connected) = receiver.await {
-                    return connected.map(|client| (client, task));
-                }
-                // The main runtime is shutting down: connect right here.
-            }
-            let (client, connection) = pg_config.connect(NoTls).await?;
-            Ok((client, tokio::spawn(drive(connection))))
-        })
-    }
-}
-
-async fn drive(
-    connection: tokio_postgres::Connection<
-        tokio_postgres::Socket,
-        tokio_postgres::tls::NoTlsStream,
-    >,
-) {
-    if let Err(error) = connection.await {
-        tracing::warn!(%error, "database connection failed");
-    }
-}
-
-/// The HTTP workers' pools: each worker gets one of its own, made on its
-/// own runtime and used by it alone. Its connections live as long as the
-/// worker, and a query never crosses threads. One pool shared by all the
-/// workers would not do: at a graceful stop each worker's runtime ends with
-/// its own last request, and the connections it had opened with it, under a
-/// request another worker may still be answering.
-#[derive(Clone)]
-pub struct WorkerPools {
-    config: tokio_postgres::Config,
-    each: usize,
-    wait: Duration,
-    pools: std::sync::Arc<std::sync::Mutex<Vec<Pool>>>,
-}
-
-/// What the pools hold, summed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PoolTotals {
-    /// Connections the pools may open.
-    pub max_size: usize,
-    /// Connections they hold now.
-    pub size: usize,
-    /// Idle connections among those.
-    pub available: usize,
-    /// Requests waiting for a connection.
-    pub waiting: usize,
-}
-
-impl PoolTotals {
-    /// The totals of `pools`.
-    pub fn of(pools: &[Pool]) -> Self {
-        pools.iter().fold(Self::default(), |totals, pool| {
-            let status = pool.status();
-            Self {
-                max_size: totals.max_size + status.max_size,
-                size: totals.size + status.size,
-                available: totals.available + status.available,
-                waiting: totals.waiting + status.waiting,
-            }
-        })
-    }
-}
-
-impl WorkerPools {
-    /// Pools for `workers` workers that together hold at most about `total`
-    /// connections (each worker's share rounded up), waiting at most `wait`
-    /// for a free one.
-    pub fn new(
-        config: tokio_postgres::Config,
-        total: usize,
-        workers: usize,
-        wait: Duration,
-    ) -> Self {
-        Self {
-            config,
-            each: total.div_ceil(workers.max(1)).max(1),
-            wait,
-            pools: std::sync::Arc::default(),
-        }
-    }
-
-    /// A new pool, for the worker this is called on.
-    pub fn open(&self) -> Result<Pool, DbError> {
-        let pool = pool_with_timeout(self.config.clone(), self.each, self.wait)?;
-        self.pools
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(pool.clone());
-        Ok(pool)
-    }
-
-    /// Every pool opened so far.
-    pub fn all(&self) -> Vec<Pool> {
-        self.pools
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-}
-
-/// How long a pooled connection may sit unused before it is closed: a busy
-/// site keeps its connections, an idle one gives its PostgreSQL backends'
-/// memory back (each holds several MiB of catalog caches).
-pub const CONNECTION_IDLE_LIMIT: Duration = Duration::from_secs(60);
-
-/// Closes the pooled connections unused for longer than `max_idle` and
-/// returns how many were closed; the next request opens a new one.
-pub fn close_idle_connections(pool: &Pool, max_idle: Duration) -> usize {
-    pool.retain(|_, metrics| metrics.last_used() < max_idle)
-        .removed
-        .len()
-}
-
-/// Closes idle connections of `pool` and of the workers' pools every
-/// quarter of [`CONNECTION_IDLE_LIMIT`].
-pub async fn close_idle_connections_periodically(pool: Pool, workers: Option<WorkerPools>) {
-    let mut interval = tokio::time::interval(CONNECTION_IDLE_LIMIT / 4);
-    loop {
-        interval.tick().await;
-        let mut pools = workers.as_ref().map(WorkerPools::all).unwrap_or_default();
-        pools.push(pool.clone());
-        let closed: usize = pools
-            .iter()
-            .map(|pool| close_idle_connections(pool, CONNECTION_IDLE_LIMIT))
-            .sum();
-        if closed > 0 {
-            tracing::debug!(closed, "closed idle database connections");
-        }
-    }
 }
 
 /// What migrating did.

@@ -11,6 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::bundle::{self, Installation};
+use super::cluster::{initdb, remove_partial_clusters, sync_cluster};
 use super::user::ServerUser;
 use super::{Credentials, DataDir, PostgresError};
 
@@ -55,11 +56,11 @@ pub fn upgrade(
         // pg_upgrade sees a cleanly shut down cluster.
         start_and_stop(data_dir, old, user)?;
     }
-    super::remove_partial_clusters(data_dir, "pgdata.upgrade-")?;
+    remove_partial_clusters(data_dir, "pgdata.upgrade-")?;
     let target = data_dir
         .root
         .join(format!("pgdata.upgrade-{}", std::process::id()));
-    super::initdb(
+    initdb(
         data_dir,
         &target,
         new,
@@ -102,7 +103,7 @@ pub fn upgrade(
     // pg_upgrade leaves a script to delete the old cluster: the kept copy is
     // the operator's to delete, not a script's.
     fs::remove_file(data_dir.root.join("delete_old_cluster.sh")).ok();
-    super::sync_cluster(data_dir, &target, new, user)?;
+    sync_cluster(data_dir, &target, new, user)?;
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let kept = data_dir
         .root

@@ -181,7 +181,7 @@ impl ServerUser {
             let path = bin.join(program);
             let partial = bin.join(format!(".{program}.partial"));
             fs::remove_file(&partial).ok();
-            super::write_private(&partial, script.as_bytes())?;
+            super::data_dir::write_private(&partial, script.as_bytes())?;
             fs::set_permissions(&partial, fs::Permissions::from_mode(0o755))?;
             fs::rename(&partial, &path)?;
         }

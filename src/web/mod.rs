@@ -60,8 +60,14 @@ impl Default for SessionPolicy {
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database pool.
+    /// The pool this HTTP worker answers requests with, its own
+    /// ([`AppState::for_worker`]; see [`crate::db::runtime`]).
     pub pool: Pool,
+    /// The main pool, for work on the main runtime that outlives a request
+    /// (mail to the outbox, view counts, maintenance).
+    pub main_pool: Pool,
+    /// Every HTTP worker's pool.
+    pub worker_pools: crate::db::WorkerPools,
     /// Facts about this installation.
     pub site: Site,
     /// The site's name in mail.
@@ -100,9 +106,6 @@ pub struct AppState {
     pub backups: crate::backup::Backups,
     /// Work requests start and do not wait for; the stop waits for it.
     pub background: crate::background::Background,
-    /// Where each HTTP worker gets a pool of its own (else they share
-    /// `pool`).
-    pub worker_pools: Option<crate::db::WorkerPools>,
     /// The Host values requests may carry.
     pub allowed_hosts: host::AllowedHosts,
     /// Only this machine can reach the site (bound to loopback, base URL
@@ -113,9 +116,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for a site served at `base_url`.
+    /// The state for a site served at `base_url`, before it is given to
+    /// the HTTP workers ([`AppState::for_worker`]): until then `pool` is
+    /// the main pool.
     pub fn new(
-        pool: Pool,
+        main_pool: Pool,
+        worker_pools: crate::db::WorkerPools,
         site: Site,
         base_url: &str,
         hasher: crate::accounts::secrets::PasswordHasherPool,
@@ -128,7 +134,9 @@ impl AppState {
             .collect::<Vec<_>>()
             .join("/");
         Self {
-            pool,
+            pool: main_pool.clone(),
+            main_pool,
+            worker_pools,
             site,
             site_name: "Soloist".to_owned(),
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -153,33 +161,24 @@ impl AppState {
             monitoring: std::sync::Arc::default(),
             backups: crate::backup::Backups::default(),
             background: crate::background::Background::current(),
-            worker_pools: None,
             allowed_hosts: host::AllowedHosts::default(),
             local_only: false,
             share_image: None,
         }
     }
 
-    /// The state of one HTTP worker: the same, with a pool of its own.
+    /// The state of one HTTP worker, called on it as it starts: the same,
+    /// with the worker's own pool.
     pub fn for_worker(&self) -> Self {
-        let mut state = self.clone();
-        if let Some(pools) = &self.worker_pools {
-            match pools.open() {
-                Ok(pool) => state.pool = pool,
-                Err(error) => {
-                    tracing::error!(%error, "a worker's database pool; it shares the main pool");
-                }
-            }
+        Self {
+            pool: self.worker_pools.for_worker(),
+            ..self.clone()
         }
-        state
     }
 
     /// What the pools that serve requests hold.
     pub fn request_pools(&self) -> crate::db::PoolTotals {
-        match &self.worker_pools {
-            Some(pools) => crate::db::PoolTotals::of(&pools.all()),
-            None => crate::db::PoolTotals::of(std::slice::from_ref(&self.pool)),
-        }
+        crate::db::PoolTotals::of(self.worker_pools.all())
     }
 
     /// The site as mail names it.

@@ -1,25 +1,12 @@
-//! One typed configuration, from flags > environment > file > defaults.
-//!
-//! clap reads flags and their `SOLOIST_*` (or `DATABASE_URL`) variables into
-//! [`Overrides`]; an optional TOML file fills what they leave unset; the
-//! defaults fill the rest. Every field is documented in the README's
-//! configuration table.
+//! The values given on the command line, in the environment or in the
+//! configuration file, before defaults: all optional.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object a line, for log shippers.
-    Json,
-}
+use super::LogFormat;
 
 /// Values given on the command line or in the environment (all optional),
 /// and the shape of the configuration file.
@@ -231,7 +218,7 @@ pub struct Overrides {
 
 impl Overrides {
     /// Fills unset values from `lower`.
-    fn or(self, lower: Self) -> Self {
+    pub(super) fn or(self, lower: Self) -> Self {
         Self {
             data_dir: self.data_dir.or(lower.data_dir),
             database_url: self.database_url.or(lower.database_url),
@@ -267,211 +254,4 @@ impl Overrides {
             pool_timeout_ms: self.pool_timeout_ms.or(lower.pool_timeout_ms),
         }
     }
-}
-
-/// Soloist's configuration.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Where Soloist keeps its database and files.
-    pub data_dir: PathBuf,
-    /// An external PostgreSQL, instead of the embedded one.
-    pub database_url: Option<String>,
-    /// A PostgreSQL installation to run instead of the bundled one.
-    pub postgres_dir: Option<PathBuf>,
-    /// The installation of an older major version to upgrade the cluster from.
-    pub upgrade_from: Option<PathBuf>,
-    /// The system user that runs PostgreSQL when Soloist runs as root.
-    pub system_user: String,
-    /// Address and port to serve HTTP on.
-    pub listen: SocketAddr,
-    /// The public URL of the site; defaults to `http://<listen>`.
-    pub base_url: Option<String>,
-    /// Database connections in the pool.
-    pub pool_size: usize,
-    /// HTTP worker threads.
-    pub workers: usize,
-    /// Log format.
-    pub log_format: LogFormat,
-    /// The SMTP server; none means the development outbox.
-    pub smtp_url: Option<String>,
-    /// The From address of outgoing mail.
-    pub mail_from: String,
-    /// Sign-in providers that are configured.
-    pub oauth: Vec<crate::accounts::oauth::Provider>,
-    /// Stripe, when configured.
-    pub stripe: Option<crate::billing::stripe::StripeConfig>,
-    /// Months of audit trail kept (0: all).
-    pub audit_retention_months: u32,
-    /// Hours between scheduled backups (0: no scheduled backups).
-    pub backup_interval_hours: u32,
-    /// Scheduled backups kept.
-    pub backup_keep: u32,
-    /// Reverse proxies whose forwarding headers are believed.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Peers besides loopback that may read /metrics.
-    pub metrics_allow: Vec<ipnet::IpNet>,
-    /// A bearer token that opens /metrics from anywhere.
-    pub metrics_token: Option<String>,
-    /// The og:image of posts without an image (an absolute http(s) URL).
-    pub share_image: Option<String>,
-    /// How long a request waits for a free database connection.
-    pub pool_timeout: std::time::Duration,
-}
-
-/// A configuration that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The file could not be read.
-    #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid.
-    #[error("the configuration file {path} is not valid: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong, from the TOML parser.
-        message: String,
-    },
-    /// A value is out of range.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl Config {
-    /// Builds the configuration from command-line/environment values and an
-    /// optional TOML file.
-    pub fn load(overrides: Overrides, file: Option<&Path>) -> Result<Self, ConfigError> {
-        let from_file = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|error| ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    message: error.to_string(),
-                })?
-            }
-            None => Overrides::default(),
-        };
-        Self::resolve(overrides.or(from_file))
-    }
-
-    /// Fills defaults into `values`.
-    pub fn resolve(values: Overrides) -> Result<Self, ConfigError> {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let oauth = crate::accounts::oauth::Provider::configured(&values);
-        let stripe = crate::billing::stripe::StripeConfig::configured(&values);
-        let config = Self {
-            data_dir: values.data_dir.unwrap_or_else(default_data_dir),
-            database_url: values.database_url.filter(|url| !url.trim().is_empty()),
-            postgres_dir: values.postgres_dir,
-            upgrade_from: values.upgrade_from,
-            system_user: values.system_user.unwrap_or_else(|| "soloist".to_owned()),
-            listen: values
-                .listen
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            base_url: values
-                .base_url
-                .map(|url| url.trim_end_matches('/').to_owned()),
-            pool_size: values.pool_size.unwrap_or((cores * 4).clamp(4, 32)),
-            workers: values.workers.unwrap_or(cores),
-            log_format: values.log_format.unwrap_or_default(),
-            smtp_url: values.smtp_url.filter(|url| !url.trim().is_empty()),
-            mail_from: values
-                .mail_from
-                .unwrap_or_else(|| "Soloist <no-reply@localhost>".to_owned()),
-            oauth,
-            stripe,
-            audit_retention_months: values.audit_retention_months.unwrap_or(24),
-            backup_interval_hours: values.backup_interval_hours.unwrap_or(24),
-            backup_keep: values.backup_keep.unwrap_or(7),
-            trusted_proxies: networks("trusted_proxies", values.trusted_proxies)?,
-            metrics_allow: networks("metrics_allow", values.metrics_allow)?,
-            metrics_token: values
-                .metrics_token
-                .filter(|token| !token.trim().is_empty()),
-            share_image: values
-                .share_image
-                .map(|url| url.trim().to_owned())
-                .filter(|url| !url.is_empty()),
-            pool_timeout: std::time::Duration::from_millis(values.pool_timeout_ms.unwrap_or(2000)),
-        };
-        if config.pool_timeout.is_zero() {
-            return Err(ConfigError::Invalid(
-                "pool_timeout_ms must be at least 1".to_owned(),
-            ));
-        }
-        if config.backup_keep == 0 {
-            return Err(ConfigError::Invalid(
-                "backup_keep must be at least 1 (turn scheduled backups off with backup_interval_hours = 0)".to_owned(),
-            ));
-        }
-        if config.pool_size == 0 || config.workers == 0 {
-            return Err(ConfigError::Invalid(
-                "pool_size and workers must be at least 1".to_owned(),
-            ));
-        }
-        if let Some(url) = &config.share_image
-            && (!(url.starts_with("http://") || url.starts_with("https://"))
-                || url.contains(['"', '<', '>', ' ']))
-        {
-            return Err(ConfigError::Invalid(format!(
-                "share_image must be an absolute http:// or https:// URL (got {url:?})"
-            )));
-        }
-        if let Some(url) = &config.base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(ConfigError::Invalid(format!(
-                "base_url must start with http:// or https:// (got {url:?})"
-            )));
-        }
-        Ok(config)
-    }
-
-    /// The public URL of the site.
-    pub fn base_url(&self) -> String {
-        self.base_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
-    }
-}
-
-/// Parses a list of addresses (`10.0.0.1`, `::1`) and CIDR ranges
-/// (`10.0.0.0/8`); empty entries are skipped.
-fn networks(setting: &str, values: Option<Vec<String>>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
-    values
-        .unwrap_or_default()
-        .iter()
-        .map(|value| value.trim())
-        .filter(|value| !value.is_empty())
-        .map(|value| {
-            value
-                .parse::<ipnet::IpNet>()
-                .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map(|network| network.trunc())
-                .map_err(|_| {
-                    ConfigError::Invalid(format!(
-                        "{setting}: {value:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8)"
-                    ))
-                })
-        })
-        .collect()
-}
-
-/// Root keeps its data where system services do; everyone else in the
-/// platform's per-user data directory (`~/.local/share/soloist` on Linux).
-pub fn default_data_dir() -> PathBuf {
-    if nix::unistd::Uid::effective().is_root() {
-        return PathBuf::from("/var/lib/soloist");
-    }
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("soloist")
 }

@@ -2,19 +2,23 @@
 //! migrations and the HTTP server. `serve`, the tests and the benchmarks all
 //! start Soloist through [`Soloist::start`].
 
+mod database;
+mod listen;
+mod maintenance;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
 use crate::config::Config;
 use crate::db::{self, DbError};
-use crate::postgres::{
-    DATABASE_NAME, EmbeddedOptions, EmbeddedPostgres, PostgresError, Progress, Step,
-};
+use crate::postgres::{EmbeddedPostgres, PostgresError, Progress, Step};
 use crate::web::{self, Site};
+pub use database::Database;
+use listen::{base_url_is_loopback, bind};
+use maintenance::maintain;
 
 /// Why Soloist could not start.
 #[derive(Debug, thiserror::Error)]
@@ -42,76 +46,6 @@ pub enum StartError {
     /// A part of the application could not be set up.
     #[error("{0}")]
     Setup(String),
-}
-
-/// Where the database lives.
-pub enum Database {
-    /// The embedded server, stopped with Soloist (shared with the task that
-    /// restarts it if it dies).
-    Embedded(Arc<EmbeddedPostgres>),
-    /// An external server named by `DATABASE_URL`.
-    External(Box<tokio_postgres::Config>),
-}
-
-impl Database {
-    /// Boots the embedded server, or parses `DATABASE_URL`.
-    pub async fn open(
-        config: &Config,
-        runner: PathBuf,
-        progress: &dyn Progress,
-    ) -> Result<Self, StartError> {
-        match &config.database_url {
-            Some(url) => url
-                .parse::<tokio_postgres::Config>()
-                .map(|config| Self::External(Box::new(config)))
-                .map_err(|error| StartError::DatabaseUrl(error.to_string())),
-            None => {
-                let options = EmbeddedOptions {
-                    data_dir: config.data_dir.clone(),
-                    postgres_dir: config.postgres_dir.clone(),
-                    upgrade_from: config.upgrade_from.clone(),
-                    system_user: config.system_user.clone(),
-                    runner,
-                    // The workers' pools (each share rounded up), the main
-                    // pool, and room for the operator and backups.
-                    max_connections: (config.pool_size + config.workers + MAIN_POOL_SIZE + 15)
-                        .max(25),
-                };
-                Ok(Self::Embedded(Arc::new(
-                    EmbeddedPostgres::start(&options, progress).await?,
-                )))
-            }
-        }
-    }
-
-    /// How to connect to Soloist's database.
-    pub fn connect_config(&self) -> tokio_postgres::Config {
-        match self {
-            Self::Embedded(server) => server.connect_config(DATABASE_NAME),
-            Self::External(config) => (**config).clone(),
-        }
-    }
-
-    /// Stops the embedded server; nothing to do for an external one.
-    pub async fn close(self) -> Result<(), PostgresError> {
-        match self {
-            Self::Embedded(server) => match Arc::try_unwrap(server) {
-                Ok(server) => server.stop().await,
-                Err(_) => Err(PostgresError::Unsafe(
-                    "the embedded PostgreSQL is still in use and was not stopped".to_owned(),
-                )),
-            },
-            Self::External(_) => Ok(()),
-        }
-    }
-
-    /// Starts the task that restarts the embedded server if it dies.
-    fn supervise(&self) -> Option<tokio::task::JoinHandle<()>> {
-        match self {
-            Self::Embedded(server) => Some(tokio::spawn(server.clone().supervise())),
-            Self::External(_) => None,
-        }
-    }
 }
 
 /// How to start Soloist.
@@ -166,24 +100,6 @@ async fn first_run_token(pool: &Pool) -> Result<Option<String>, crate::web::fail
     Ok(Some(token))
 }
 
-/// True when the base URL names this machine (localhost, 127.0.0.0/8, ::1).
-fn base_url_is_loopback(base_url: &str) -> bool {
-    let rest = base_url
-        .split_once("://")
-        .map_or(base_url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
-        None => authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, _)| host),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// The most connections of the main pool, which serves background work
 /// (mail to the outbox, view counts, maintenance), not requests.
 const MAIN_POOL_SIZE: usize = 4;
@@ -223,7 +139,7 @@ impl Soloist {
         database: Database,
         progress: &dyn Progress,
     ) -> Result<Self, (StartError, Database)> {
-        let pool = match db::pool_with_timeout(
+        let main_pool = match db::pool_with_timeout(
             database.connect_config(),
             config.pool_size.min(MAIN_POOL_SIZE),
             config.pool_timeout,
@@ -271,7 +187,7 @@ impl Soloist {
         let mailer = match crate::mail::Mailer::new(
             config.smtp_url.as_deref(),
             &config.mail_from,
-            pool.clone(),
+            main_pool.clone(),
         ) {
             Ok(mailer) => mailer,
             Err(error) => return Err((StartError::Setup(error.to_string()), database)),
@@ -303,7 +219,7 @@ impl Soloist {
         for warning in &warnings {
             tracing::warn!("{warning}");
         }
-        let setup_token = match first_run_token(&pool).await {
+        let setup_token = match first_run_token(&main_pool).await {
             Ok(token) => token,
             Err(error) => return Err((StartError::Setup(error.to_string()), database)),
         };
@@ -313,17 +229,33 @@ impl Soloist {
                 "no administrator yet: open the setup link to create one, or run `soloist admin create`"
             );
         }
-        let mut state = web::AppState::new(pool.clone(), site, &base_url, hasher, mailer);
-        state.allowed_hosts = web::host::AllowedHosts::new(&base_url, addr, any_host);
-        state.local_only = local_only;
-        state.share_image = config.share_image.clone();
-        let worker_pools = db::WorkerPools::new(
-            database.connect_config(),
+        // A pool for each HTTP worker (see `db::runtime`), all built now:
+        // one that cannot be built stops the start.
+        let worker_pools = match db::WorkerPools::new(
+            &database.connect_config(),
             config.pool_size,
             config.workers,
             config.pool_timeout,
+        ) {
+            Ok(pools) => pools,
+            Err(error) => {
+                return Err((
+                    StartError::Setup(format!("the HTTP workers' database pools: {error}")),
+                    database,
+                ));
+            }
+        };
+        let mut state = web::AppState::new(
+            main_pool.clone(),
+            worker_pools.clone(),
+            site,
+            &base_url,
+            hasher,
+            mailer,
         );
-        state.worker_pools = Some(worker_pools.clone());
+        state.allowed_hosts = web::host::AllowedHosts::new(&base_url, addr, any_host);
+        state.local_only = local_only;
+        state.share_image = config.share_image.clone();
         if !config.oauth.is_empty() {
             state.http = match crate::accounts::oauth::http_client() {
                 Ok(http) => Some(http),
@@ -360,15 +292,15 @@ impl Soloist {
         let handle = server.handle();
         let server_task = tokio::spawn(server);
         let maintenance = tokio::spawn(maintain(
-            pool.clone(),
+            main_pool.clone(),
             config.audit_retention_months,
             stripe_client,
         ));
         let idle_connections = tokio::spawn(db::close_idle_connections_periodically(
-            pool.clone(),
-            Some(worker_pools.clone()),
+            main_pool.clone(),
+            worker_pools.clone(),
         ));
-        let view_writer = tokio::spawn(views.clone().run(pool.clone()));
+        let view_writer = tokio::spawn(views.clone().run(main_pool.clone()));
         let backup_schedule =
             (config.backup_interval_hours > 0 && backups.can_back_up()).then(|| {
                 tokio::spawn(crate::backup::schedule::run(
@@ -383,7 +315,7 @@ impl Soloist {
             base_url,
             setup_token,
             warnings,
-            pool,
+            pool: main_pool,
             schema_version: report.version,
             applied_migrations: report.applied,
             server: handle,
@@ -409,7 +341,7 @@ impl Soloist {
 
     /// The pools the HTTP workers answer requests with, one per worker.
     pub fn request_pools(&self) -> Vec<Pool> {
-        self.worker_pools.all()
+        self.worker_pools.all().to_vec()
     }
 
     /// The embedded server, when Soloist runs one.
@@ -466,88 +398,5 @@ impl Soloist {
         self.pool.close();
         self.database.close().await?;
         Ok(())
-    }
-}
-
-fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr).map_err(|error| StartError::Bind {
-        addr,
-        reason: match error.kind() {
-            std::io::ErrorKind::AddrInUse => format!(
-                "the port is already in use by another program; stop it or choose another address, e.g. --listen {}:{}",
-                addr.ip(),
-                addr.port().wrapping_add(1).max(1024)
-            ),
-            std::io::ErrorKind::PermissionDenied => {
-                "permission denied (ports below 1024 need privileges; use a reverse proxy or a higher port)".to_owned()
-            }
-            std::io::ErrorKind::AddrNotAvailable => "this machine has no such address".to_owned(),
-            _ => error.to_string(),
-        },
-    })
-}
-
-/// Daily upkeep: audit partitions for the coming months, and billing's
-/// sync with Stripe.
-async fn maintain(
-    pool: Pool,
-    audit_retention_months: u32,
-    stripe: Option<crate::billing::stripe::StripeClient>,
-) {
-    let mut interval = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
-    interval.tick().await;
-    loop {
-        interval.tick().await;
-        let result = async {
-            let client = pool.get().await?;
-            client
-                .query_one("SELECT audit_logs_create_partitions(3)", &[])
-                .await?;
-            if audit_retention_months > 0 {
-                let months = i32::try_from(audit_retention_months).unwrap_or(i32::MAX);
-                let dropped: i32 = client
-                    .query_one("SELECT audit_logs_drop_partitions($1)", &[&months])
-                    .await?
-                    .get(0);
-                if dropped > 0 {
-                    tracing::info!(
-                        dropped,
-                        months,
-                        "dropped audit partitions past the retention"
-                    );
-                }
-            }
-            Ok::<_, DbError>(())
-        }
-        .await;
-        if let Err(error) = result {
-            tracing::warn!(%error, "creating upcoming audit partitions failed; retrying tomorrow");
-        }
-        crate::billing::sync::daily(&pool, stripe.as_ref()).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base_url_is_loopback;
-
-    #[test]
-    fn only_localhost_and_loopback_addresses_are_this_machine() {
-        for url in [
-            "http://127.0.0.1:8080",
-            "http://localhost:8080/",
-            "http://[::1]:8080",
-            "http://127.1.2.3",
-        ] {
-            assert!(base_url_is_loopback(url), "{url}");
-        }
-        for url in [
-            "https://example.com",
-            "http://10.0.0.5:8080",
-            "http://localhost.example.com",
-            "http://[2001:db8::1]:8080",
-        ] {
-            assert!(!base_url_is_loopback(url), "{url}");
-        }
     }
 }
