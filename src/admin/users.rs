@@ -304,8 +304,8 @@ pub async fn change_role(
     state: web::Data<AppState>,
     path: web::Path<UserId>,
     request: CsrfForm<RoleForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let id = path.into_inner();
     let role: Role = form
@@ -362,8 +362,8 @@ pub async fn change_active(
     state: web::Data<AppState>,
     path: web::Path<UserId>,
     request: CsrfForm<ActiveForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let id = path.into_inner();
     let active = match form.active.as_str() {
@@ -430,8 +430,8 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     path: web::Path<UserId>,
     request: CsrfForm<EmptyForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;

@@ -143,8 +143,8 @@ pub async fn backups(
 pub async fn back_up_now(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     if !state.backups.can_back_up() {
         return Err(PageError::BadRequest(

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::failure::PageError;
@@ -58,26 +57,12 @@ impl Admin {
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
 
-/// The visitor of `request`; for a form (a method other than GET or
-/// HEAD) sent without a session, the answer an expired form gets.
-fn visitor_of(request: &HttpRequest, payload: &mut Payload) -> Extracted<Visitor> {
-    let form = !matches!(*request.method(), Method::GET | Method::HEAD);
-    let visitor = Visitor::from_request(request, payload);
-    Box::pin(async move {
-        let visitor = visitor.await?;
-        if form && visitor.signed_in.is_none() {
-            return Err(PageError::CsrfFailed);
-        }
-        Ok(visitor)
-    })
-}
-
 impl FromRequest for Member {
     type Error = PageError;
     type Future = Extracted<Self>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let visitor = visitor_of(request, payload);
+        let visitor = Visitor::from_request(request, payload);
         Box::pin(async move { Self::of(visitor.await?) })
     }
 }
@@ -87,7 +72,7 @@ impl FromRequest for Admin {
     type Future = Extracted<Self>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let visitor = visitor_of(request, payload);
+        let visitor = Visitor::from_request(request, payload);
         Box::pin(async move { Self::of(visitor.await?) })
     }
 }

@@ -302,8 +302,8 @@ fn optional_text(text: &str, limit: usize) -> Option<String> {
 pub async fn update_profile(
     state: web::Data<AppState>,
     request: CsrfForm<ProfileForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let mut errors = ProfileErrors::default();
     let name = DisplayName::parse(&form.name)
@@ -417,8 +417,8 @@ pub struct EmailChangeForm {
 pub async fn change_email(
     state: web::Data<AppState>,
     request: CsrfForm<EmailChangeForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let email = Email::parse(&form.email).map(Email::into_string);
     let client = state.pool.get().await?;
@@ -593,8 +593,8 @@ pub async fn end_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
     request: CsrfForm<EmptyForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let session_id = path
         .parse::<uuid::Uuid>()
@@ -625,8 +625,8 @@ pub async fn end_session(
 pub async fn end_other_sessions(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
@@ -658,8 +658,8 @@ pub struct PasswordForm {
 pub async fn change_password(
     state: web::Data<AppState>,
     request: CsrfForm<PasswordForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let client = state.pool.get().await?;
     let stored = store::password_hash_of(&client, signed_in.user.id).await?;
@@ -725,8 +725,8 @@ pub async fn change_password(
 pub async fn password_link(
     state: web::Data<AppState>,
     _request: CsrfForm<EmptyForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(_request.visitor.clone())?;
     let client = state.pool.get().await?;
     if !crate::web::rate_limit::allow(
         &client,

@@ -319,8 +319,8 @@ fn clash(error: crate::db::StoreError, view: &mut PlanFormView) -> Result<(), Pa
 pub async fn create_plan(
     state: web::Data<AppState>,
     request: CsrfForm<PlanForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let (mut view, plan) = parse_plan(&form);
     let Some((plan, active)) = plan else {
@@ -435,8 +435,8 @@ pub async fn update_plan(
     state: web::Data<AppState>,
     path: web::Path<PlanId>,
     request: CsrfForm<PlanForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let id = path.into_inner();
     let (mut view, plan) = parse_plan(&form);
@@ -480,8 +480,8 @@ pub async fn delete_plan(
     state: web::Data<AppState>,
     path: web::Path<PlanId>,
     request: CsrfForm<EmptyForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;
@@ -681,8 +681,8 @@ pub struct GrantForm {
 pub async fn grant(
     state: web::Data<AppState>,
     request: CsrfForm<GrantForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let refuse = |message: &str| {
         let (state, visitor, email) =

@@ -168,8 +168,8 @@ pub async fn replay(
     state: web::Data<AppState>,
     path: web::Path<String>,
     request: CsrfForm<EmptyForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     if id.is_empty() || id.len() > 255 {

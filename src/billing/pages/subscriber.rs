@@ -315,8 +315,8 @@ fn external(url: &str) -> Result<HttpResponse, PageError> {
 pub async fn checkout(
     state: web::Data<AppState>,
     request: CsrfForm<PlanForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, .. } = request;
     let stripe = stripe(&state)?;
     let mut client = state.pool.get().await?;
@@ -394,8 +394,8 @@ pub async fn success(_member: Member) -> Result<HttpResponse, PageError> {
 pub async fn portal(
     state: web::Data<AppState>,
     _request: CsrfForm<EmptyForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(_request.visitor.clone())?;
     let stripe = stripe(&state)?;
     let client = state.pool.get().await?;
     let customer = store::subscription_of(&client, signed_in.user.id)
@@ -475,8 +475,8 @@ fn upstream(error: crate::billing::stripe::StripeError) -> PageError {
 pub async fn cancel(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let visitor = request.visitor;
     change_subscription(
         &state,
@@ -498,8 +498,8 @@ pub async fn cancel(
 pub async fn resume(
     state: web::Data<AppState>,
     request: CsrfForm<EmptyForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let visitor = request.visitor;
     change_subscription(
         &state,
@@ -521,8 +521,8 @@ pub async fn resume(
 pub async fn change(
     state: web::Data<AppState>,
     request: CsrfForm<PlanForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let (_, price) = {
         let client = state.pool.get().await?;

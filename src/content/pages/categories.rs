@@ -285,8 +285,8 @@ fn changes_of(category: &Category) -> Vec<(&'static str, serde_json::Value)> {
 pub async fn create(
     state: web::Data<AppState>,
     request: CsrfForm<CategoryForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let (mut view, fields) = parse(&form);
     let Some(fields) = fields else {
@@ -385,8 +385,8 @@ pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<CategoryId>,
     request: CsrfForm<CategoryForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let id = path.into_inner();
     let (mut view, fields) = parse(&form);
@@ -434,8 +434,8 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<CategoryId>,
     request: CsrfForm<EmptyForm>,
-    _admin: Admin,
 ) -> Result<HttpResponse, PageError> {
+    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;

@@ -650,8 +650,8 @@ async fn check_featuring(
 pub async fn create(
     state: web::Data<AppState>,
     request: CsrfForm<PostForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let mut errors = EditorErrors::default();
     let parsed = parse_form(&form, &mut errors);
@@ -752,8 +752,8 @@ pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<PostId>,
     request: CsrfForm<PostForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let id = path.into_inner();
     let actor = Actor::from(&visitor);
@@ -906,8 +906,8 @@ pub async fn change_status(
     state: web::Data<AppState>,
     path: web::Path<PostId>,
     request: CsrfForm<StatusForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let CsrfForm { form, visitor } = request;
     let id = path.into_inner();
     let to: PostStatus = form
@@ -998,8 +998,8 @@ pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<PostId>,
     request: CsrfForm<EmptyForm>,
-    Member { signed_in, .. }: Member,
 ) -> Result<HttpResponse, PageError> {
+    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;
