@@ -21,8 +21,9 @@
 //! - **The main pool** (`AppState::main_pool`, `Soloist::pool`): work that
 //!   runs on the main runtime and outlives a request: mail to the
 //!   development outbox (sent in the background, after the response), the
-//!   batched view counts, the daily maintenance, the first-run setup token,
-//!   and the command-line tools. It is small (four connections at most).
+//!   batched view counts, the daily maintenance and the first-run setup
+//!   token. It is small (four connections at most). The command-line tools
+//!   build small pools of their own, used on the runtime that built them.
 //!
 //! Because each pool is only used where it is used, a connection is simply
 //! opened on the runtime that asks for it ([`pool_with_timeout`]): no
