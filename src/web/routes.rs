@@ -40,11 +40,6 @@ impl Route {
         self.methods.contains(&method)
     }
 
-    /// The path with every `{name}` segment filled with `value`.
-    pub fn with(&self, value: &str) -> String {
-        fill(self.path, |_| value.to_owned())
-    }
-
     /// The path with each `{name}` segment given by `value(name)`.
     pub fn filled(&self, value: impl Fn(&str) -> String) -> String {
         fill(self.path, value)
@@ -120,31 +115,39 @@ macro_rules! route_table {
 
 pub(crate) use route_table;
 
+/// Every domain's route table and the function that registers it: the one
+/// list both [`all`] and [`register`] read, so a registered route is always
+/// a listed (and tested) one.
+type Domain = (&'static [Route], fn(&mut web::ServiceConfig));
+
+const DOMAINS: &[Domain] = &[
+    (super::ROUTES, super::routes),
+    (crate::monitoring::ROUTES, crate::monitoring::routes),
+    (
+        crate::accounts::pages::ROUTES,
+        crate::accounts::pages::routes,
+    ),
+    (crate::content::pages::ROUTES, crate::content::pages::routes),
+    (crate::billing::pages::ROUTES, crate::billing::pages::routes),
+    (crate::admin::ROUTES, crate::admin::routes),
+    (crate::backup::pages::ROUTES, crate::backup::pages::routes),
+];
+
 /// Every route of the application, domain by domain (the static files and
 /// the 404 page aside).
 pub fn all() -> Vec<Route> {
-    [
-        super::ROUTES,
-        crate::monitoring::ROUTES,
-        crate::accounts::pages::ROUTES,
-        crate::content::pages::ROUTES,
-        crate::billing::pages::ROUTES,
-        crate::admin::ROUTES,
-        crate::backup::pages::ROUTES,
-    ]
-    .concat()
+    DOMAINS
+        .iter()
+        .flat_map(|(table, _)| table.iter().copied())
+        .collect()
 }
 
 /// Registers every route of the application.
 pub fn register(config: &mut web::ServiceConfig) {
-    super::routes(config);
+    for (_, register) in DOMAINS {
+        register(config);
+    }
     config
-        .configure(crate::monitoring::routes)
-        .configure(crate::accounts::pages::routes)
-        .configure(crate::content::pages::routes)
-        .configure(crate::billing::pages::routes)
-        .configure(crate::admin::routes)
-        .configure(crate::backup::pages::routes)
         .service(web::resource(super::assets::PATTERN).get(super::assets::serve))
         .default_service(web::to(super::errors::not_found));
 }
