@@ -6,6 +6,7 @@ use super::model::{NewUser, Role, User};
 use super::secrets::{Password, PasswordHasherPool};
 use super::store;
 use crate::audit::{self, Actor};
+use crate::audit::{AuditAction, AuditEntity, Secret};
 use crate::web::failure::PageError;
 
 /// What `create_admin` did.
@@ -40,8 +41,17 @@ pub async fn create_admin(
         Some(user) if user.role == Role::Admin => (user, AdminOutcome::AlreadyAdmin),
         Some(user) => {
             store::set_role(&transaction, user.id, Role::Admin).await?;
-            let changes = audit::diff(&[("role", "user".into(), "admin".into())]);
-            let mut entry = actor.entry("UPDATE", "users", Some(user.id.0), changes);
+            let promoted = User {
+                role: Role::Admin,
+                ..user.clone()
+            };
+            let changes = audit::changed(&user, &promoted);
+            let mut entry = actor.entry(
+                AuditAction::Update,
+                AuditEntity::Users,
+                Some(user.id.0),
+                changes,
+            );
             entry.metadata = Some(serde_json::json!({ "source": "cli" }));
             audit::store::record(&transaction, &entry).await?;
             (user, AdminOutcome::Promoted)
@@ -64,11 +74,13 @@ pub async fn create_admin(
             store::create_profile(&transaction, user.id).await?;
             store::mark_verified(&transaction, email).await?;
             store::set_password_hash(&transaction, user.id, password_hash).await?;
-            let changes = serde_json::json!({
-                "email": { "after": user.email }, "name": { "after": user.name }, "role": { "after": "admin" },
-                "password_hash": { "after": "[hidden]" }
-            });
-            let mut entry = actor.entry("CREATE", "users", Some(user.id.0), Some(changes));
+            let changes = audit::created(&user).secret("password_hash", Secret::Set);
+            let mut entry = actor.entry(
+                AuditAction::Create,
+                AuditEntity::Users,
+                Some(user.id.0),
+                changes,
+            );
             entry.metadata = Some(serde_json::json!({ "source": "cli" }));
             audit::store::record(&transaction, &entry).await?;
             (user, AdminOutcome::Created)

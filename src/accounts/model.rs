@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use crate::audit::{Audited, Fields};
 use crate::billing::model::SubscriptionWithPlan;
 use crate::content::model::Post;
 use crate::ids::{id_type, text_enum};
@@ -193,6 +194,17 @@ pub struct User {
     pub updated_at: OffsetDateTime,
 }
 
+impl Audited for User {
+    fn audited(&self) -> Fields {
+        Fields::new()
+            .with("email", &self.email)
+            .with("name", &self.name)
+            .with("role", self.role)
+            .with("is_active", self.is_active)
+            .with("email_verified", self.email_verified)
+    }
+}
+
 /// What creating a user needs.
 #[derive(Clone, Debug)]
 pub struct NewUser {
@@ -231,6 +243,27 @@ pub struct Profile {
     /// When it last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+impl Audited for Profile {
+    fn audited(&self) -> Fields {
+        Fields::new()
+            .with("bio", &self.bio)
+            .with("website", &self.website)
+            .with("location", &self.location)
+            .with("timezone", &self.timezone)
+            .with("language", &self.language)
+            .with("theme", self.theme)
+            .with("notifications_enabled", self.notifications_enabled)
+    }
+}
+
+impl Audited for Account {
+    fn audited(&self) -> Fields {
+        Fields::new()
+            .with("provider", &self.provider)
+            .with("kind", &self.kind)
+    }
 }
 
 /// A row of `accounts`: a sign-in method linked to a user. Provider tokens

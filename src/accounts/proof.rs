@@ -15,6 +15,7 @@ use deadpool_postgres::GenericClient;
 use super::model::User;
 use super::store;
 use crate::audit::{self, Actor};
+use crate::audit::{AuditAction, AuditEntity, Change, Fields, Secret};
 use crate::db::StoreError;
 
 /// What the first proof of an address changed.
@@ -45,10 +46,13 @@ pub async fn address_proven(
     }
     store::mark_verified(client, &user.email).await?;
     let mut entry = actor.entry(
-        "UPDATE",
-        "users",
+        AuditAction::Update,
+        AuditEntity::Users,
         Some(user.id.0),
-        audit::diff(&[("email_verified", false.into(), true.into())]),
+        audit::changed(
+            &Fields::of("email_verified", false),
+            &Fields::of("email_verified", true),
+        ),
     );
     entry.metadata = Some(serde_json::json!({ "via": via }));
     audit::store::record(client, &entry).await?;
@@ -65,10 +69,10 @@ pub async fn address_proven(
         .len();
     let links_revoked = store::revoke_links(client, &user.email, user.id).await?;
     let mut entry = actor.entry(
-        "DELETE",
-        "accounts",
+        AuditAction::Delete,
+        AuditEntity::Accounts,
         Some(user.id.0),
-        Some(serde_json::json!({ "password_hash": { "before": "[hidden]", "after": null } })),
+        Change::none().secret("password_hash", Secret::Removed),
     );
     entry.metadata = Some(serde_json::json!({
         "reason": "the password was set before the address was proven",

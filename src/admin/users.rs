@@ -8,12 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::model::{Role, UserId, VerificationTokenType};
+use crate::accounts::model::{Role, User, UserId, VerificationTokenType};
 use crate::accounts::pages::{issue_link, verification_mail};
 use crate::accounts::store;
 use crate::admin::paths;
 use crate::audit::Actor;
 use crate::audit::{self, store::AuditFilter};
+use crate::audit::{AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
@@ -340,10 +341,16 @@ pub async fn change_role(
         .await;
     }
     store::set_role(&transaction, id, role).await?;
-    let changes = audit::diff(&[("role", user.role.as_str().into(), role.as_str().into())]);
+    let changes = audit::changed(
+        &user,
+        &User {
+            role,
+            ..user.clone()
+        },
+    );
     audit::store::record(
         &transaction,
-        &Actor::from(&visitor).entry("UPDATE", "users", Some(id.0), changes),
+        &Actor::from(&visitor).entry(AuditAction::Update, AuditEntity::Users, Some(id.0), changes),
     )
     .await?;
     transaction.commit().await?;
@@ -409,10 +416,16 @@ pub async fn change_active(
         store::end_all_sessions(&transaction, id).await?
     };
     let mut entry = Actor::from(&visitor).entry(
-        "UPDATE",
-        "users",
+        AuditAction::Update,
+        AuditEntity::Users,
         Some(id.0),
-        audit::diff(&[("is_active", user.is_active.into(), active.into())]),
+        audit::changed(
+            &user,
+            &User {
+                is_active: active,
+                ..user.clone()
+            },
+        ),
     );
     entry.metadata = Some(serde_json::json!({ "sessions_ended": ended }));
     audit::store::record(&transaction, &entry).await?;
@@ -452,7 +465,12 @@ pub async fn resend_verification(
         None,
     )
     .await?;
-    let mut entry = Actor::from(&visitor).entry("CREATE", "verification_tokens", None, None);
+    let mut entry = Actor::from(&visitor).entry(
+        AuditAction::Create,
+        AuditEntity::VerificationTokens,
+        None,
+        audit::Change::none(),
+    );
     entry.metadata =
         Some(serde_json::json!({ "type": "email_verification", "for_user": id, "by": "admin" }));
     audit::store::record(&transaction, &entry).await?;

@@ -1,11 +1,14 @@
 //! The audit trail (the seed's audit.ts).
 
+pub mod change;
 pub mod model;
 pub mod pages;
 pub mod store;
 
 use crate::accounts::model::UserId;
+pub use change::{Audited, Change, Fields, Secret, changed, created, deleted, upserted};
 use model::NewAuditLog;
+pub use model::{AuditAction, AuditEntity};
 
 /// Who made a change, and from where: every audit row carries it.
 #[derive(Clone, Debug, Default)]
@@ -46,20 +49,21 @@ impl Actor {
         }
     }
 
-    /// An audit row by this actor.
+    /// An audit row by this actor: `action` on the row `entity_id` of
+    /// `entity`, which `change` describes.
     pub fn entry(
         &self,
-        action: &str,
-        entity: &str,
+        action: AuditAction,
+        entity: AuditEntity,
         entity_id: Option<uuid::Uuid>,
-        changes: Option<serde_json::Value>,
+        change: Change,
     ) -> NewAuditLog {
         NewAuditLog {
             user_id: self.user_id,
-            action: action.to_owned(),
-            entity: entity.to_owned(),
+            action: action.as_str().to_owned(),
+            entity: entity.as_str().to_owned(),
             entity_id,
-            changes,
+            changes: change.into_json(),
             ip_address: self.ip.clone(),
             user_agent: self.user_agent.clone(),
             metadata: None,
@@ -80,19 +84,4 @@ pub fn printable(text: &str, limit: usize) -> String {
         }
     }
     out
-}
-
-/// `{"field": {"before": .., "after": ..}}` for the fields that differ.
-pub fn diff(fields: &[(&str, serde_json::Value, serde_json::Value)]) -> Option<serde_json::Value> {
-    let changed: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .filter(|(_, before, after)| before != after)
-        .map(|(name, before, after)| {
-            (
-                (*name).to_owned(),
-                serde_json::json!({ "before": before, "after": after }),
-            )
-        })
-        .collect();
-    (!changed.is_empty()).then_some(serde_json::Value::Object(changed))
 }

@@ -4,11 +4,61 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::accounts::model::UserId;
-use crate::ids::id_type;
+use crate::ids::{id_type, text_enum};
 
 id_type!(
     /// `audit_logs.id`.
     AuditLogId
+);
+
+text_enum!(
+    /// What an audit row says happened (`audit_logs.action`).
+    AuditAction {
+        /// A row was made.
+        Create = "CREATE",
+        /// A row changed.
+        Update = "UPDATE",
+        /// A row was removed.
+        Delete = "DELETE",
+        /// Someone signed in.
+        Login = "LOGIN",
+        /// A sign-in was refused.
+        LoginFailed = "LOGIN_FAILED",
+        /// Someone signed out, or a session was ended.
+        Logout = "LOGOUT",
+    }
+);
+
+text_enum!(
+    /// The table an audit row is about (`audit_logs.entity`).
+    AuditEntity {
+        /// `users`.
+        Users = "users",
+        /// `user_profiles`.
+        UserProfiles = "user_profiles",
+        /// `accounts`: sign-in methods.
+        Accounts = "accounts",
+        /// `sessions`.
+        Sessions = "sessions",
+        /// `verification_tokens`.
+        VerificationTokens = "verification_tokens",
+        /// `posts`.
+        Posts = "posts",
+        /// `categories`.
+        Categories = "categories",
+        /// `tags`.
+        Tags = "tags",
+        /// `subscription_plans`.
+        SubscriptionPlans = "subscription_plans",
+        /// `subscriptions`.
+        Subscriptions = "subscriptions",
+        /// `payments`.
+        Payments = "payments",
+        /// `stripe_events`.
+        StripeEvents = "stripe_events",
+        /// Backups of the database (files, not a table).
+        Backups = "backups",
+    }
 );
 
 /// A row of `audit_logs`.

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use super::{is_backup_name, list};
 
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
@@ -158,7 +158,12 @@ pub async fn back_up_now(
     let name = claim.next_name();
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    let mut entry = Actor::from(&visitor).entry("CREATE", "backups", None, None);
+    let mut entry = Actor::from(&visitor).entry(
+        AuditAction::Create,
+        AuditEntity::Backups,
+        None,
+        audit::Change::none(),
+    );
     entry.metadata = Some(serde_json::json!({ "file": name, "trigger": "admin" }));
     audit::store::record(&transaction, &entry).await?;
     transaction.commit().await?;

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::accounts::model::UserId;
+use crate::audit::{Audited, Fields};
 use crate::ids::{id_type, text_enum};
 
 id_type!(
@@ -210,4 +211,53 @@ pub struct NewPayment {
     pub status: PaymentStatus,
     /// What it was for.
     pub description: Option<String>,
+}
+
+impl Audited for Plan {
+    fn audited(&self) -> Fields {
+        Fields::new()
+            .with("name", &self.name)
+            .with("description", &self.description)
+            .with("price_cents", self.price_cents)
+            .with("currency", &self.currency)
+            .with("interval", self.interval)
+            .with("features", &self.features)
+            .with("sort_order", self.sort_order)
+            .with("stripe_price_id", &self.stripe_price_id)
+            .with("is_active", self.is_active)
+    }
+}
+
+impl Audited for Subscription {
+    fn audited(&self) -> Fields {
+        Fields::new()
+            .with("status", self.status)
+            .with("plan_id", self.plan_id)
+            .with("stripe_subscription_id", &self.stripe_subscription_id)
+            .with_time("current_period_end", self.current_period_end)
+            .with("cancel_at_period_end", self.cancel_at_period_end)
+            .with_time("trial_end", self.trial_end)
+            .with_time("canceled_at", self.canceled_at)
+    }
+}
+
+/// What a person sees of a payment: the trail leaves out Stripe's raw
+/// metadata except the amount refunded.
+impl Audited for Payment {
+    fn audited(&self) -> Fields {
+        let refunded = self
+            .metadata
+            .as_ref()
+            .map_or(serde_json::Value::Null, |metadata| {
+                metadata["amount_refunded"].clone()
+            });
+        Fields::new()
+            .with("status", self.status)
+            .with("amount_cents", self.amount_cents)
+            .with("currency", &self.currency)
+            .with("amount_refunded", refunded)
+            .with("stripe_payment_intent_id", &self.stripe_payment_intent_id)
+            .with("stripe_charge_id", &self.stripe_charge_id)
+            .with("subscription_id", self.subscription_id)
+    }
 }

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use super::store;
 use super::stripe::StripeClient;
-use super::webhook::{id_of, plan_of, state_of, subscription_changes, user_in};
+use super::webhook::{id_of, plan_of, state_of, user_in};
+use crate::audit::AuditEntity;
 use crate::audit::{self, Actor};
 use crate::web::failure::PageError;
 
@@ -108,10 +109,14 @@ async fn correct(
         None,
     );
     let after = store::upsert_from_stripe(&transaction, &state).await?;
-    if let Some(changes) = subscription_changes(before.as_ref(), &after) {
-        let action = if before.is_some() { "UPDATE" } else { "CREATE" };
-        let mut entry =
-            Actor::system().entry(action, "subscriptions", Some(after.id.0), Some(changes));
+    let (action, changes) = audit::upserted(before.as_ref(), &after);
+    if !changes.is_empty() {
+        let mut entry = Actor::system().entry(
+            action,
+            AuditEntity::Subscriptions,
+            Some(after.id.0),
+            changes,
+        );
         entry.metadata = Some(serde_json::json!({
             "source": "billing sync",
             "stripe_subscription_id": id,

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::accounts::model::UserId;
+use crate::audit::{Audited, Fields};
 use crate::ids::{id_type, text_enum};
 
 id_type!(
@@ -102,6 +103,21 @@ pub struct PostEdit {
     pub featured: bool,
     /// Its category.
     pub category_id: Option<CategoryId>,
+}
+
+impl Post {
+    /// This post with `edit` applied, as saving it makes it.
+    pub fn edited(&self, edit: &PostEdit) -> Post {
+        Post {
+            title: edit.title.clone(),
+            content: Some(edit.content.clone()),
+            excerpt: Some(edit.excerpt.clone()),
+            slug: edit.slug.clone(),
+            featured: Some(edit.featured),
+            category_id: edit.category_id,
+            ..self.clone()
+        }
+    }
 }
 
 /// A tag as a link: its name and slug.
@@ -273,4 +289,50 @@ pub struct PostWithTags {
     pub post: Post,
     /// Its tags, by name.
     pub tags: Vec<Tag>,
+}
+
+impl PostWithTags {
+    /// Its tags' names, sorted.
+    pub fn tag_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.tags.iter().map(|tag| tag.name.as_str()).collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+impl Audited for PostWithTags {
+    fn audited(&self) -> Fields {
+        let post = &self.post;
+        Fields::new()
+            .with("title", &post.title)
+            .with("slug", &post.slug)
+            .with("status", post.status)
+            .with("excerpt", &post.excerpt)
+            .with("content", &post.content)
+            .with("featured", post.featured.unwrap_or(false))
+            .with("category_id", post.category_id)
+            .with("tags", self.tag_names())
+            .with("user_id", post.user_id)
+            .with_time("published_at", post.published_at)
+    }
+}
+
+impl Audited for Tag {
+    fn audited(&self) -> Fields {
+        Fields::new()
+            .with("name", &self.name)
+            .with("slug", &self.slug)
+    }
+}
+
+impl Audited for Category {
+    fn audited(&self) -> Fields {
+        Fields::new()
+            .with("name", &self.name)
+            .with("slug", &self.slug)
+            .with("description", &self.description)
+            .with("color", &self.color)
+            .with("sort_order", self.sort_order)
+            .with("is_active", self.is_active)
+    }
 }

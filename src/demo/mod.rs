@@ -23,7 +23,7 @@ use crate::accounts::secrets::{
     HashError, Password, PasswordError, PasswordHasherPool, random_token,
 };
 use crate::accounts::store as accounts;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction, AuditEntity, Change};
 use crate::db::StoreError;
 
 /// The administrator's address when none is given.
@@ -258,11 +258,13 @@ impl<C: GenericClient> Seeder<'_, C> {
 
     async fn audit(
         &self,
-        entity: &str,
+        entity: AuditEntity,
         id: uuid::Uuid,
-        changes: serde_json::Value,
+        changes: Change,
     ) -> Result<(), StoreError> {
-        let mut entry = self.actor.entry("CREATE", entity, Some(id), Some(changes));
+        let mut entry = self
+            .actor
+            .entry(AuditAction::Create, entity, Some(id), changes);
         entry.metadata = Some(serde_json::json!({ "source": "seed" }));
         audit::store::record(self.client, &entry).await
     }

@@ -3,9 +3,9 @@
 use deadpool_postgres::GenericClient;
 
 use super::{AdminAccount, Seeder, Tally, data};
-use crate::accounts::model::{NewUser, Role, UserId};
+use crate::accounts::model::{NewUser, Role, User, UserId};
 use crate::accounts::store::{self as accounts, ProfileUpdate};
-use crate::audit;
+use crate::audit::{self, AuditAction, AuditEntity, Secret};
 use crate::db::StoreError;
 
 impl<C: GenericClient> Seeder<'_, C> {
@@ -24,10 +24,16 @@ impl<C: GenericClient> Seeder<'_, C> {
             }
             accounts::set_role(self.client, user.id, Role::Admin).await?;
             let mut entry = self.actor.entry(
-                "UPDATE",
-                "users",
+                AuditAction::Update,
+                AuditEntity::Users,
                 Some(user.id.0),
-                audit::diff(&[("role", "user".into(), "admin".into())]),
+                audit::changed(
+                    &user,
+                    &User {
+                        role: Role::Admin,
+                        ..user.clone()
+                    },
+                ),
             );
             entry.metadata = Some(serde_json::json!({ "source": "seed" }));
             audit::store::record(self.client, &entry).await?;
@@ -51,12 +57,9 @@ impl<C: GenericClient> Seeder<'_, C> {
         accounts::create_profile(self.client, user.id).await?;
         accounts::set_password_hash(self.client, user.id, password_hash).await?;
         self.audit(
-            "users",
+            AuditEntity::Users,
             user.id.0,
-            serde_json::json!({
-                "email": { "after": user.email }, "name": { "after": user.name },
-                "role": { "after": "admin" }, "password_hash": { "after": "[hidden]" }
-            }),
+            audit::created(&user).secret("password_hash", Secret::Set),
         )
         .await?;
         tally.count(true);
@@ -80,7 +83,7 @@ impl<C: GenericClient> Seeder<'_, C> {
             return Ok((crate::db::required(user)?.id, false));
         };
         accounts::create_profile(self.client, user.id).await?;
-        let profile = ProfileUpdate {
+        let update = ProfileUpdate {
             name: person.name.to_owned(),
             avatar_url: None,
             bio: Some(person.bio.to_owned()),
@@ -91,17 +94,11 @@ impl<C: GenericClient> Seeder<'_, C> {
             theme: person.theme,
             notifications: true,
         };
-        accounts::update_profile(self.client, user.id, &profile).await?;
+        let profile = accounts::update_profile(self.client, user.id, &update).await?;
         self.audit(
-            "users",
+            AuditEntity::Users,
             user.id.0,
-            serde_json::json!({
-                "email": { "after": user.email }, "name": { "after": user.name },
-                "role": { "after": "user" }, "bio": { "after": profile.bio },
-                "website": { "after": profile.website }, "location": { "after": profile.location },
-                "timezone": { "after": profile.timezone }, "language": { "after": profile.language },
-                "theme": { "after": profile.theme.as_str() },
-            }),
+            audit::created(&user).and(audit::created(&profile)),
         )
         .await?;
         Ok((user.id, true))

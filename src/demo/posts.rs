@@ -4,8 +4,9 @@ use deadpool_postgres::GenericClient;
 
 use super::{Seeder, Tally, data};
 use crate::accounts::model::UserId;
+use crate::audit::{self, AuditEntity};
 use crate::content::markdown;
-use crate::content::model::{NewPost, PostStatus, Tag, TagId};
+use crate::content::model::{NewPost, PostStatus, PostWithTags, Tag, TagId};
 use crate::content::slug::Slug;
 use crate::content::store::{self as content, CategoryFields};
 use crate::db::StoreError;
@@ -40,13 +41,9 @@ impl<C: GenericClient> Seeder<'_, C> {
             )
             .await?;
             self.audit(
-                "categories",
+                AuditEntity::Categories,
                 category.id.0,
-                serde_json::json!({
-                    "name": { "after": category.name }, "slug": { "after": category.slug },
-                    "description": { "after": category.description },
-                    "color": { "after": category.color }, "sort_order": { "after": category.sort_order },
-                }),
+                audit::created(&category),
             )
             .await?;
             tally.count(true);
@@ -72,12 +69,8 @@ impl<C: GenericClient> Seeder<'_, C> {
         for (slug, name) in wanted {
             let (tag, created) = content::ensure_tag(self.client, name, &slug).await?;
             if created {
-                self.audit(
-                    "tags",
-                    tag.id.0,
-                    serde_json::json!({ "name": { "after": tag.name }, "slug": { "after": tag.slug } }),
-                )
-                .await?;
+                self.audit(AuditEntity::Tags, tag.id.0, audit::created(&tag))
+                    .await?;
             }
             tally.count(created);
             tags.push((name, tag));
@@ -103,8 +96,7 @@ impl<C: GenericClient> Seeder<'_, C> {
             .map(|(_, tag)| tag)
             .collect();
         let tag_ids: Vec<TagId> = chosen.iter().map(|tag| tag.id).collect();
-        let names: Vec<&str> = chosen.iter().map(|tag| tag.name.as_str()).collect();
-        let created = content::create_post(
+        let post_row = content::create_post(
             self.client,
             &NewPost {
                 user_id: author,
@@ -118,26 +110,21 @@ impl<C: GenericClient> Seeder<'_, C> {
             },
         )
         .await?;
-        content::set_post_tags(self.client, created.id, &tag_ids).await?;
+        content::set_post_tags(self.client, post_row.id, &tag_ids).await?;
+        let created = PostWithTags {
+            post: post_row,
+            tags: chosen.into_iter().cloned().collect(),
+        };
         let written = self.days_ago(post.days_ago);
         let published = (post.status != PostStatus::Draft).then_some(written);
-        content::backdate_post(self.client, created.id, written, published).await?;
+        content::backdate_post(self.client, created.post.id, written, published).await?;
         if post.views > 0 {
-            content::count_views(self.client, &[created.id.0], &[post.views]).await?;
+            content::count_views(self.client, &[created.post.id.0], &[post.views]).await?;
         }
         self.audit(
-            "posts",
-            created.id.0,
-            serde_json::json!({
-                "title": { "after": created.title },
-                "slug": { "after": created.slug },
-                "status": { "after": created.status.as_str() },
-                "excerpt": { "after": created.excerpt },
-                "content": { "after": created.content },
-                "featured": { "after": created.featured },
-                "category_id": { "after": created.category_id },
-                "tags": { "after": names },
-            }),
+            AuditEntity::Posts,
+            created.post.id.0,
+            audit::created(&created),
         )
         .await?;
         Ok(true)

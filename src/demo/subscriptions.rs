@@ -1,10 +1,10 @@
 //! Seeding the demo plans, and subscriptions with their payment histories.
 
 use deadpool_postgres::GenericClient;
-use time::OffsetDateTime;
 
 use super::{Seeder, Tally, data};
 use crate::accounts::model::UserId;
+use crate::audit::{self, AuditEntity, Fields};
 use crate::billing::model::{NewPayment, NewPlan, Plan};
 use crate::billing::store::{self as billing, NewSubscription};
 use crate::db::StoreError;
@@ -42,17 +42,9 @@ impl<C: GenericClient> Seeder<'_, C> {
             )
             .await?;
             self.audit(
-                "subscription_plans",
+                AuditEntity::SubscriptionPlans,
                 created.id.0,
-                serde_json::json!({
-                    "name": { "after": created.name },
-                    "description": { "after": created.description },
-                    "price_cents": { "after": created.price_cents },
-                    "currency": { "after": created.currency },
-                    "interval": { "after": created.interval.as_str() },
-                    "features": { "after": created.features },
-                    "sort_order": { "after": created.sort_order },
-                }),
+                audit::created(&created),
             )
             .await?;
             tally.count(true);
@@ -92,16 +84,9 @@ impl<C: GenericClient> Seeder<'_, C> {
         )
         .await?;
         self.audit(
-            "subscriptions",
+            AuditEntity::Subscriptions,
             subscription.id.0,
-            serde_json::json!({
-                "user_id": { "after": user_id },
-                "plan_id": { "after": plan.id },
-                "status": { "after": subscription.status.as_str() },
-                "current_period_end": { "after": rfc3339(subscription.current_period_end) },
-                "trial_end": { "after": rfc3339(subscription.trial_end) },
-                "canceled_at": { "after": rfc3339(subscription.canceled_at) },
-            }),
+            audit::created(&Fields::of("user_id", user_id)).and(audit::created(&subscription)),
         )
         .await?;
         for payment in demo.payments {
@@ -119,25 +104,12 @@ impl<C: GenericClient> Seeder<'_, C> {
             )
             .await?;
             self.audit(
-                "payments",
+                AuditEntity::Payments,
                 created.id.0,
-                serde_json::json!({
-                    "user_id": { "after": user_id },
-                    "amount_cents": { "after": created.amount_cents },
-                    "currency": { "after": created.currency },
-                    "status": { "after": created.status.as_str() },
-                    "description": { "after": created.description },
-                }),
+                audit::created(&Fields::of("user_id", user_id)).and(audit::created(&created)),
             )
             .await?;
         }
         Ok(Some(u32::try_from(demo.payments.len()).unwrap_or(u32::MAX)))
     }
-}
-
-fn rfc3339(at: Option<OffsetDateTime>) -> Option<String> {
-    at.and_then(|at| {
-        at.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
 }

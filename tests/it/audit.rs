@@ -311,7 +311,7 @@ async fn each_change_writes_one_correct_row_and_a_refused_change_writes_none() {
         .sql()
         .await
         .query_one(
-            "SELECT changes, metadata, user_id::text, entity_id::text FROM audit_logs WHERE entity = 'users' AND changes ? 'is_active'",
+            "SELECT changes, metadata, user_id::text, entity_id::text FROM audit_logs WHERE entity = 'users' AND action = 'UPDATE' AND changes ? 'is_active'",
             &[],
         )
         .await

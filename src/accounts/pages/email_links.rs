@@ -15,8 +15,8 @@ use crate::accounts::paths;
 use crate::accounts::proof;
 use crate::accounts::secrets::{Password, token_hash};
 use crate::accounts::store;
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity, Change, Fields, Secret};
 use crate::mail::Mail;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
@@ -274,14 +274,19 @@ pub async fn verify(
                 ));
             }
             let old = store::change_email(&transaction, user_id, &email).await?;
-            let changes = audit::diff(&[("email", old.clone().into(), email.clone().into())]);
+            let changes = audit::changed(&Fields::of("email", &old), &Fields::of("email", &email));
             audit::store::record(
                 &transaction,
                 &audit::Actor {
                     user_id: Some(user_id),
                     ..Actor::from(&visitor)
                 }
-                .entry("UPDATE", "users", Some(user_id.0), changes),
+                .entry(
+                    AuditAction::Update,
+                    AuditEntity::Users,
+                    Some(user_id.0),
+                    changes,
+                ),
             )
             .await?;
             let site = state.mail_site();
@@ -597,10 +602,10 @@ pub async fn reset(
     // change) die with the old password.
     store::revoke_links(&transaction, &user.email, user.id).await?;
     let mut entry = actor.entry(
-        "UPDATE",
-        "accounts",
+        AuditAction::Update,
+        AuditEntity::Accounts,
         Some(user.id.0),
-        Some(serde_json::json!({ "password_hash": { "before": "[hidden]", "after": "[hidden]" } })),
+        Change::none().secret("password_hash", Secret::Replaced),
     );
     entry.metadata =
         Some(serde_json::json!({ "via": "password reset", "sessions_ended": ended.len() }));

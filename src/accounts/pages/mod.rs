@@ -17,6 +17,7 @@ use crate::accounts::paths;
 use crate::accounts::secrets::{random_token, token_hash};
 use crate::accounts::store;
 use crate::audit::{self, Actor};
+use crate::audit::{AuditAction, AuditEntity};
 use crate::mail::Mail;
 use crate::web::AppState;
 use crate::web::failure::PageError;
@@ -116,7 +117,12 @@ pub async fn start_session(
         user_id: Some(user.id),
         ..Actor::from(visitor)
     }
-    .entry("LOGIN", "sessions", Some(session.id.0), None);
+    .entry(
+        AuditAction::Login,
+        AuditEntity::Sessions,
+        Some(session.id.0),
+        audit::Change::none(),
+    );
     entry.metadata = Some(serde_json::json!({ "method": method }));
     audit::store::record(client, &entry).await?;
     Ok(session_cookie(state, token))

@@ -20,8 +20,8 @@ use crate::accounts::oauth::{OAuthError, Provider, fetch_profile};
 use crate::accounts::proof;
 use crate::accounts::secrets::{random_token, same_secret};
 use crate::accounts::store;
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::failure::PageError;
 use crate::web::respond::{safe_next, see_other};
@@ -246,12 +246,16 @@ pub async fn callback(
                     .await?;
                     store::create_profile(&transaction, user.id).await?;
                     store::mark_verified(&transaction, &email).await?;
-                    let changes = serde_json::json!({ "email": { "after": email }, "name": { "after": user.name } });
                     let mut entry = audit::Actor {
                         user_id: Some(user.id),
                         ..Actor::from(&visitor)
                     }
-                    .entry("CREATE", "users", Some(user.id.0), Some(changes));
+                    .entry(
+                        AuditAction::Create,
+                        AuditEntity::Users,
+                        Some(user.id.0),
+                        audit::created(&user),
+                    );
                     entry.metadata = Some(serde_json::json!({ "via": slug }));
                     audit::store::record(&transaction, &entry).await?;
                     store::user_by_id(&transaction, user.id)
@@ -276,10 +280,10 @@ pub async fn callback(
                     ..Actor::from(&visitor)
                 }
                 .entry(
-                    "CREATE",
-                    "accounts",
+                    AuditAction::Create,
+                    AuditEntity::Accounts,
                     Some(account.id.0),
-                    Some(serde_json::json!({ "provider": { "after": slug } })),
+                    audit::created(&account),
                 ),
             )
             .await?;

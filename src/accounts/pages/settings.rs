@@ -13,8 +13,8 @@ use crate::accounts::model::{SessionId, Theme, VerificationTokenType};
 use crate::accounts::paths;
 use crate::accounts::secrets::Password;
 use crate::accounts::store::{self, ProfileUpdate};
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity, Change, Fields, Secret};
 use crate::web::AppState;
 use crate::web::access::{Admin, Member};
 use crate::web::csrf::{CsrfForm, EmptyForm};
@@ -364,38 +364,25 @@ pub async fn update_profile(
         None => store::create_profile(&transaction, signed_in.user.id).await?,
     };
     let after = store::update_profile(&transaction, signed_in.user.id, &update).await?;
-    let json = |value: &Option<String>| serde_json::to_value(value).unwrap_or_default();
-    let changes = audit::diff(&[
-        (
-            "name",
-            signed_in.user.name.clone().into(),
-            update.name.clone().into(),
-        ),
-        (
-            "avatar_url",
-            json(&signed_in.user.avatar_url),
-            json(&update.avatar_url),
-        ),
-        ("bio", json(&before.bio), json(&after.bio)),
-        ("website", json(&before.website), json(&after.website)),
-        ("location", json(&before.location), json(&after.location)),
-        ("timezone", json(&before.timezone), json(&after.timezone)),
-        ("language", json(&before.language), json(&after.language)),
-        (
-            "theme",
-            json(&before.theme.map(|theme| theme.as_str().to_owned())),
-            json(&after.theme.map(|theme| theme.as_str().to_owned())),
-        ),
-        (
-            "notifications_enabled",
-            serde_json::to_value(before.notifications_enabled).unwrap_or_default(),
-            serde_json::to_value(after.notifications_enabled).unwrap_or_default(),
-        ),
-    ]);
-    if changes.is_some() {
+    let identity = |name: &str, avatar_url: &Option<String>| {
+        Fields::new()
+            .with("name", name)
+            .with("avatar_url", avatar_url)
+    };
+    let changes = audit::changed(
+        &identity(&signed_in.user.name, &signed_in.user.avatar_url),
+        &identity(&update.name, &update.avatar_url),
+    )
+    .and(audit::changed(&before, &after));
+    if !changes.is_empty() {
         audit::store::record(
             &transaction,
-            &Actor::from(&visitor).entry("UPDATE", "user_profiles", Some(after.id.0), changes),
+            &Actor::from(&visitor).entry(
+                AuditAction::Update,
+                AuditEntity::UserProfiles,
+                Some(after.id.0),
+                changes,
+            ),
         )
         .await?;
     }
@@ -607,7 +594,12 @@ pub async fn end_session(
     }
     audit::store::record(
         &transaction,
-        &Actor::from(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
+        &Actor::from(&visitor).entry(
+            AuditAction::Logout,
+            AuditEntity::Sessions,
+            Some(session_id.0),
+            audit::Change::none(),
+        ),
     )
     .await?;
     transaction.commit().await?;
@@ -636,7 +628,12 @@ pub async fn end_other_sessions(
     for session_id in &ended {
         audit::store::record(
             &transaction,
-            &Actor::from(&visitor).entry("LOGOUT", "sessions", Some(session_id.0), None),
+            &Actor::from(&visitor).entry(
+                AuditAction::Logout,
+                AuditEntity::Sessions,
+                Some(session_id.0),
+                audit::Change::none(),
+            ),
         )
         .await?;
     }
@@ -708,10 +705,10 @@ pub async fn change_password(
     // with the old password.
     store::revoke_links(&transaction, &signed_in.user.email, signed_in.user.id).await?;
     let mut entry = Actor::from(&visitor).entry(
-        "UPDATE",
-        "accounts",
+        AuditAction::Update,
+        AuditEntity::Accounts,
         Some(signed_in.user.id.0),
-        Some(serde_json::json!({ "password_hash": { "before": "[hidden]", "after": "[hidden]" } })),
+        Change::none().secret("password_hash", Secret::Replaced),
     );
     entry.metadata = Some(serde_json::json!({ "sessions_ended": ended.len() }));
     audit::store::record(&transaction, &entry).await?;

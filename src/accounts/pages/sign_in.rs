@@ -13,8 +13,8 @@ use crate::accounts::model::{NewUser, Role, VerificationTokenType};
 use crate::accounts::paths;
 use crate::accounts::secrets::{Password, known_device_proof, same_secret, token_hash};
 use crate::accounts::store;
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity, Fields, Secret};
 use crate::web::AppState;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::failure::PageError;
@@ -167,13 +167,15 @@ pub async fn sign_up(
                 user_id: Some(user.id),
                 ..Actor::from(&visitor)
             };
-            let changes = serde_json::json!({
-                "email": { "after": user.email }, "name": { "after": user.name }, "role": { "after": "user" },
-                "password_hash": { "after": "[hidden]" }
-            });
+            let changes = audit::created(&user).secret("password_hash", Secret::Set);
             audit::store::record(
                 &transaction,
-                &actor.entry("CREATE", "users", Some(user.id.0), Some(changes)),
+                &actor.entry(
+                    AuditAction::Create,
+                    AuditEntity::Users,
+                    Some(user.id.0),
+                    changes,
+                ),
             )
             .await?;
             (super::verification_mail(&state, &email, &link), Some(token))
@@ -389,7 +391,12 @@ pub async fn sign_in(
                 user_id,
                 ..Actor::from(&visitor)
             }
-            .entry("LOGIN_FAILED", "users", user_id.map(|id| id.0), None);
+            .entry(
+                AuditAction::LoginFailed,
+                AuditEntity::Users,
+                user_id.map(|id| id.0),
+                audit::Change::none(),
+            );
             let reason = match &found {
                 None => "unknown email",
                 Some((user, _)) if matched && !user.is_active => "deactivated",
@@ -415,7 +422,12 @@ pub async fn sign_out(
         store::end_session(&transaction, signed_in.user.id, signed_in.session_id).await?;
         audit::store::record(
             &transaction,
-            &Actor::from(&visitor).entry("LOGOUT", "sessions", Some(signed_in.session_id.0), None),
+            &Actor::from(&visitor).entry(
+                AuditAction::Logout,
+                AuditEntity::Sessions,
+                Some(signed_in.session_id.0),
+                audit::Change::none(),
+            ),
         )
         .await?;
         transaction.commit().await?;
@@ -617,8 +629,14 @@ pub async fn setup(
         user_id: Some(user.id),
         ..Actor::from(&visitor)
     };
-    let changes = serde_json::json!({ "role": { "after": "admin" }, "password_hash": { "after": "[hidden]" } });
-    let mut entry = actor.entry("UPDATE", "users", Some(user.id.0), Some(changes));
+    let changes =
+        audit::created(&Fields::of("role", Role::Admin)).secret("password_hash", Secret::Set);
+    let mut entry = actor.entry(
+        AuditAction::Update,
+        AuditEntity::Users,
+        Some(user.id.0),
+        changes,
+    );
     entry.metadata = Some(serde_json::json!({ "source": "first-run setup" }));
     audit::store::record(&transaction, &entry).await?;
     let Some(user) = store::user_by_id(&transaction, user.id).await? else {

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::{News, Transaction, applied, keys, payment_changes, update};
+use super::{News, Transaction, applied, keys, update};
 use crate::accounts::model::UserId;
-use crate::audit;
+use crate::audit::{self, AuditAction, AuditEntity};
 use crate::billing::event_log::Fate;
 use crate::billing::model::{PaymentStatus, SubscriptionId};
 use crate::billing::store::{self, InvoicePayment};
@@ -152,10 +152,10 @@ pub async fn invoice(
         audit::store::record(
             transaction,
             &event.actor_entry(
-                "CREATE",
-                "payments",
+                AuditAction::Create,
+                AuditEntity::Payments,
                 created.id.0,
-                payment_changes(None, &created),
+                audit::created(&created),
             ),
         )
         .await?;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Transaction;
-use crate::audit;
+use crate::audit::{self, AuditAction, AuditEntity};
 use crate::billing::event_log::Fate;
 use crate::billing::model::{Payment, PaymentStatus, SubscriptionId};
 use crate::billing::store;
@@ -93,48 +93,6 @@ pub fn merge(before: &Payment, news: &News) -> Payment {
     after
 }
 
-/// The before/after of what a person sees of a payment.
-pub(super) fn payment_changes(before: Option<&Payment>, after: &Payment) -> Option<Value> {
-    let refunded = |payment: Option<&Payment>| {
-        payment
-            .and_then(|payment| payment.metadata.as_ref())
-            .map_or(Value::Null, |metadata| metadata["amount_refunded"].clone())
-    };
-    audit::diff(&[
-        (
-            "status",
-            serde_json::json!(before.map(|row| row.status.as_str())),
-            after.status.as_str().into(),
-        ),
-        (
-            "amount_cents",
-            serde_json::json!(before.map(|row| row.amount_cents)),
-            after.amount_cents.into(),
-        ),
-        (
-            "currency",
-            serde_json::json!(before.map(|row| row.currency.clone())),
-            after.currency.clone().into(),
-        ),
-        ("amount_refunded", refunded(before), refunded(Some(after))),
-        (
-            "stripe_payment_intent_id",
-            serde_json::json!(before.and_then(|row| row.stripe_payment_intent_id.clone())),
-            serde_json::json!(after.stripe_payment_intent_id),
-        ),
-        (
-            "stripe_charge_id",
-            serde_json::json!(before.and_then(|row| row.stripe_charge_id.clone())),
-            serde_json::json!(after.stripe_charge_id),
-        ),
-        (
-            "subscription_id",
-            serde_json::json!(before.and_then(|row| row.subscription_id)),
-            serde_json::json!(after.subscription_id),
-        ),
-    ])
-}
-
 /// Applies `news` to a locked payment row with its audit row; returns the
 /// row after and whether it changed.
 pub async fn update(
@@ -148,10 +106,16 @@ pub async fn update(
         return Ok((merged, false));
     }
     let after = store::update_stripe_payment(transaction, &merged).await?;
-    if let Some(changes) = payment_changes(Some(before), &after) {
+    let changes = audit::changed(before, &after);
+    if !changes.is_empty() {
         audit::store::record(
             transaction,
-            &event.actor_entry("UPDATE", "payments", after.id.0, Some(changes)),
+            &event.actor_entry(
+                AuditAction::Update,
+                AuditEntity::Payments,
+                after.id.0,
+                changes,
+            ),
         )
         .await?;
     }

@@ -9,13 +9,12 @@ use serde::Deserialize;
 use super::PlanView;
 
 use crate::accounts::model::Email;
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity};
 use crate::billing::model::{NewPlan, Plan, PlanId, PlanInterval, SubscriptionStatus};
 use crate::billing::money;
 use crate::billing::paths;
 use crate::billing::store;
-use crate::billing::webhook::subscription_changes;
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
@@ -283,20 +282,6 @@ pub async fn plans(
     .await
 }
 
-fn plan_changes(plan: &Plan) -> Vec<(&'static str, serde_json::Value)> {
-    vec![
-        ("name", plan.name.clone().into()),
-        ("description", serde_json::json!(plan.description)),
-        ("price_cents", plan.price_cents.into()),
-        ("currency", plan.currency.clone().into()),
-        ("interval", plan.interval.as_str().into()),
-        ("features", serde_json::json!(plan.features)),
-        ("sort_order", serde_json::json!(plan.sort_order)),
-        ("stripe_price_id", serde_json::json!(plan.stripe_price_id)),
-        ("is_active", plan.is_active.into()),
-    ]
-}
-
 fn clash(error: crate::db::StoreError, view: &mut PlanFormView) -> Result<(), PageError> {
     match error.constraint() {
         Some("plans_name_idx") => {
@@ -351,17 +336,13 @@ pub async fn create_plan(
             .await?
             .ok_or(PageError::NotFound)?
     };
-    let changes: serde_json::Map<String, serde_json::Value> = plan_changes(&created)
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), serde_json::json!({ "after": value })))
-        .collect();
     audit::store::record(
         &transaction,
         &Actor::from(&visitor).entry(
-            "CREATE",
-            "subscription_plans",
+            AuditAction::Create,
+            AuditEntity::SubscriptionPlans,
             Some(created.id.0),
-            Some(changes.into()),
+            audit::created(&created),
         ),
     )
     .await?;
@@ -459,15 +440,16 @@ pub async fn update_plan(
             return plan_view(&state, &visitor, id, view, StatusCode::CONFLICT).await;
         }
     };
-    let fields: Vec<(&str, serde_json::Value, serde_json::Value)> = plan_changes(&before)
-        .into_iter()
-        .zip(plan_changes(&after))
-        .map(|((name, old), (_, new))| (name, old, new))
-        .collect();
-    if let Some(changes) = audit::diff(&fields) {
+    let changes = audit::changed(&before, &after);
+    if !changes.is_empty() {
         audit::store::record(
             &transaction,
-            &Actor::from(&visitor).entry("UPDATE", "subscription_plans", Some(id.0), Some(changes)),
+            &Actor::from(&visitor).entry(
+                AuditAction::Update,
+                AuditEntity::SubscriptionPlans,
+                Some(id.0),
+                changes,
+            ),
         )
         .await?;
     }
@@ -502,17 +484,13 @@ pub async fn delete_plan(
         }
         return Err(error.into());
     }
-    let changes: serde_json::Map<String, serde_json::Value> = plan_changes(&before)
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), serde_json::json!({ "before": value })))
-        .collect();
     audit::store::record(
         &transaction,
         &Actor::from(&visitor).entry(
-            "DELETE",
-            "subscription_plans",
+            AuditAction::Delete,
+            AuditEntity::SubscriptionPlans,
             Some(id.0),
-            Some(changes.into()),
+            audit::deleted(&before),
         ),
     )
     .await?;
@@ -737,12 +715,13 @@ pub async fn grant(
         return refuse("This user pays through Stripe: change their plan in Stripe, or let them change it themselves.").await;
     }
     let after = store::grant(&transaction, user.id, plan).await?;
-    if let Some(changes) = subscription_changes(before.as_ref(), &after) {
+    let (action, changes) = audit::upserted(before.as_ref(), &after);
+    if !changes.is_empty() {
         let mut entry = Actor::from(&visitor).entry(
-            if before.is_some() { "UPDATE" } else { "CREATE" },
-            "subscriptions",
+            action,
+            AuditEntity::Subscriptions,
             Some(after.id.0),
-            Some(changes),
+            changes,
         );
         entry.metadata = Some(serde_json::json!({ "granted_to": email }));
         audit::store::record(&transaction, &entry).await?;

@@ -10,14 +10,14 @@ use time::OffsetDateTime;
 
 use super::PlanView;
 
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity};
 use crate::billing::model::{Plan, PlanId, Subscription, SubscriptionStatus};
 use crate::billing::money;
 use crate::billing::paths;
 use crate::billing::store;
 use crate::billing::stripe::{Checkout, StripeClient};
-use crate::billing::webhook::{subscription_changes, sync_from_api};
+use crate::billing::webhook::sync_from_api;
 use crate::web::AppState;
 use crate::web::access::Member;
 use crate::web::csrf::{CsrfForm, EmptyForm};
@@ -456,10 +456,16 @@ where
             ));
         }
     };
-    if let Some(changes) = subscription_changes(Some(&before), &after) {
+    let changes = audit::changed(&before, &after);
+    if !changes.is_empty() {
         audit::store::record(
             &transaction,
-            &Actor::from(visitor).entry("UPDATE", "subscriptions", Some(after.id.0), Some(changes)),
+            &Actor::from(visitor).entry(
+                AuditAction::Update,
+                AuditEntity::Subscriptions,
+                Some(after.id.0),
+                changes,
+            ),
         )
         .await?;
     }

@@ -48,10 +48,10 @@ impl<'a> Event<'a> {
     /// An audit row of this event's effect.
     pub fn actor_entry(
         &self,
-        action: &str,
-        entity: &str,
+        action: audit::AuditAction,
+        entity: audit::AuditEntity,
         entity_id: uuid::Uuid,
-        changes: Option<Value>,
+        changes: audit::Change,
     ) -> audit::model::NewAuditLog {
         let mut entry = self.actor.entry(action, entity, Some(entity_id), changes);
         entry.metadata = Some(serde_json::json!({

@@ -2,6 +2,7 @@
 
 use super::{Event, run};
 use crate::audit::{self, Actor};
+use crate::audit::{AuditAction, AuditEntity, Change};
 use crate::billing::event_log::{self, EventOutcome, Fate};
 use crate::web::AppState;
 use crate::web::failure::PageError;
@@ -44,12 +45,10 @@ pub async fn replay(state: &AppState, id: &str, actor: &Actor) -> Result<Replaye
     )
     .await?;
     let mut entry = actor.entry(
-        "UPDATE",
-        "stripe_events",
+        AuditAction::Update,
+        AuditEntity::StripeEvents,
         None,
-        Some(serde_json::json!({
-            "outcome": { "before": before.as_str(), "after": fate.outcome.as_str() },
-        })),
+        Change::none().field("outcome", before.as_str(), fate.outcome.as_str()),
     );
     entry.metadata = Some(serde_json::json!({
         "stripe_event_id": event.id,

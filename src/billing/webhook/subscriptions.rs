@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::{Event, Handled, id_of, user_in};
 use crate::accounts::model::UserId;
-use crate::audit;
+use crate::audit::{self, AuditEntity};
 use crate::billing::event_log::Fate;
 use crate::billing::invoices;
 use crate::billing::model::{PlanId, Subscription, SubscriptionStatus};
@@ -163,11 +163,11 @@ pub(super) async fn apply_subscription(
         deleted_event.then_some(event.created),
     );
     let after = store::upsert_from_stripe(transaction, &state).await?;
-    if let Some(changes) = subscription_changes(before.as_ref(), &after) {
-        let action = if before.is_some() { "UPDATE" } else { "CREATE" };
+    let (action, changes) = audit::upserted(before.as_ref(), &after);
+    if !changes.is_empty() {
         audit::store::record(
             transaction,
-            &event.actor_entry(action, "subscriptions", after.id.0, Some(changes)),
+            &event.actor_entry(action, AuditEntity::Subscriptions, after.id.0, changes),
         )
         .await?;
     }
@@ -260,42 +260,4 @@ pub async fn plan_of(
         return Ok(Some(plan.id));
     }
     Ok(before.map(|row| row.plan_id))
-}
-
-/// The before/after of what a person sees of a subscription; none when
-/// nothing of it changed.
-pub fn subscription_changes(before: Option<&Subscription>, after: &Subscription) -> Option<Value> {
-    let iso = |moment: Option<OffsetDateTime>| {
-        moment.and_then(|moment| {
-            moment
-                .format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-    };
-    let fields = |row: Option<&Subscription>| -> Vec<Value> {
-        vec![
-            serde_json::json!(row.map(|row| row.status.as_str())),
-            serde_json::json!(row.map(|row| row.plan_id)),
-            serde_json::json!(row.and_then(|row| row.stripe_subscription_id.clone())),
-            serde_json::json!(iso(row.and_then(|row| row.current_period_end))),
-            serde_json::json!(row.and_then(|row| row.cancel_at_period_end)),
-            serde_json::json!(iso(row.and_then(|row| row.trial_end))),
-            serde_json::json!(iso(row.and_then(|row| row.canceled_at))),
-        ]
-    };
-    let names = [
-        "status",
-        "plan_id",
-        "stripe_subscription_id",
-        "current_period_end",
-        "cancel_at_period_end",
-        "trial_end",
-        "canceled_at",
-    ];
-    let changes: Vec<(&str, Value, Value)> = names
-        .iter()
-        .zip(fields(before).into_iter().zip(fields(Some(after))))
-        .map(|(name, (old, new))| (*name, old, new))
-        .collect();
-    audit::diff(&changes)
 }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::category_class;
 use super::feeds::is_hex_color;
 
-use crate::audit;
 use crate::audit::Actor;
+use crate::audit::{self, AuditAction, AuditEntity};
 use crate::content::model::{Category, CategoryId};
 use crate::content::paths;
 use crate::content::slug::Slug;
@@ -270,17 +270,6 @@ pub async fn list(
     .await
 }
 
-fn changes_of(category: &Category) -> Vec<(&'static str, serde_json::Value)> {
-    vec![
-        ("name", category.name.clone().into()),
-        ("slug", category.slug.clone().into()),
-        ("description", serde_json::json!(category.description)),
-        ("color", serde_json::json!(category.color)),
-        ("sort_order", serde_json::json!(category.sort_order)),
-        ("is_active", serde_json::json!(category.is_active)),
-    ]
-}
-
 /// `POST /admin/categories`.
 pub async fn create(
     state: web::Data<AppState>,
@@ -310,17 +299,13 @@ pub async fn create(
             return list_view(&state, &visitor, view, None, StatusCode::CONFLICT).await;
         }
     };
-    let changes: serde_json::Map<String, serde_json::Value> = changes_of(&category)
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), serde_json::json!({ "after": value })))
-        .collect();
     audit::store::record(
         &transaction,
         &Actor::from(&visitor).entry(
-            "CREATE",
-            "categories",
+            AuditAction::Create,
+            AuditEntity::Categories,
             Some(category.id.0),
-            Some(changes.into()),
+            audit::created(&category),
         ),
     )
     .await?;
@@ -409,15 +394,16 @@ pub async fn update(
             return edit_view(&state, &visitor, id, view, StatusCode::CONFLICT).await;
         }
     };
-    let fields: Vec<(&str, serde_json::Value, serde_json::Value)> = changes_of(&before)
-        .into_iter()
-        .zip(changes_of(&after))
-        .map(|((name, before), (_, after))| (name, before, after))
-        .collect();
-    if let Some(changes) = audit::diff(&fields) {
+    let changes = audit::changed(&before, &after);
+    if !changes.is_empty() {
         audit::store::record(
             &transaction,
-            &Actor::from(&visitor).entry("UPDATE", "categories", Some(id.0), Some(changes)),
+            &Actor::from(&visitor).entry(
+                AuditAction::Update,
+                AuditEntity::Categories,
+                Some(id.0),
+                changes,
+            ),
         )
         .await?;
     }
@@ -444,13 +430,14 @@ pub async fn delete(
         .await?
         .ok_or(PageError::NotFound)?;
     store::delete_category(&transaction, id).await?;
-    let changes: serde_json::Map<String, serde_json::Value> = changes_of(&before)
-        .into_iter()
-        .map(|(name, value)| (name.to_owned(), serde_json::json!({ "before": value })))
-        .collect();
     audit::store::record(
         &transaction,
-        &Actor::from(&visitor).entry("DELETE", "categories", Some(id.0), Some(changes.into())),
+        &Actor::from(&visitor).entry(
+            AuditAction::Delete,
+            AuditEntity::Categories,
+            Some(id.0),
+            audit::deleted(&before),
+        ),
     )
     .await?;
     transaction.commit().await?;

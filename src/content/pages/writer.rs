@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::day;
 use crate::accounts::model::Role;
 
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction, AuditEntity};
 use crate::content::markdown;
 use crate::content::model::{
     CategoryId, NewPost, Post, PostEdit, PostId, PostStatus, PostWithTags, Tag, TagId,
@@ -593,12 +593,14 @@ async fn tags_for(
     for tag in sorted {
         let (tag, created) = store::ensure_tag(client, &tag.name, tag.slug.as_str()).await?;
         if created {
-            let changes = serde_json::json!({
-                "name": { "after": tag.name }, "slug": { "after": tag.slug }
-            });
             audit::store::record(
                 client,
-                &actor.entry("CREATE", "tags", Some(tag.id.0), Some(changes)),
+                &actor.entry(
+                    AuditAction::Create,
+                    AuditEntity::Tags,
+                    Some(tag.id.0),
+                    audit::created(&tag),
+                ),
             )
             .await?;
         }
@@ -618,12 +620,6 @@ async fn category_is_active(
     Ok(store::category_by_id(client, id)
         .await?
         .is_some_and(|category| category.is_active.unwrap_or(true)))
-}
-
-fn tag_names(tags: &[Tag]) -> serde_json::Value {
-    let mut names: Vec<&str> = tags.iter().map(|tag| tag.name.as_str()).collect();
-    names.sort_unstable();
-    serde_json::json!(names)
 }
 
 /// The plan feature that lets a writer feature posts on the home page.
@@ -725,24 +721,20 @@ pub async fn create(
     let tags = tags_for(&transaction, &actor, &parsed.tags).await?;
     let tag_ids: Vec<TagId> = tags.iter().map(|tag| tag.id).collect();
     store::set_post_tags(&transaction, post.id, &tag_ids).await?;
-    let changes = serde_json::json!({
-        "title": { "after": post.title },
-        "slug": { "after": post.slug },
-        "status": { "after": post.status.as_str() },
-        "excerpt": { "after": post.excerpt },
-        "content": { "after": post.content },
-        "featured": { "after": post.featured },
-        "category_id": { "after": post.category_id },
-        "tags": { "after": tag_names(&tags) },
-    });
+    let post = PostWithTags { post, tags };
     audit::store::record(
         &transaction,
-        &actor.entry("CREATE", "posts", Some(post.id.0), Some(changes)),
+        &actor.entry(
+            AuditAction::Create,
+            AuditEntity::Posts,
+            Some(post.post.id.0),
+            audit::created(&post),
+        ),
     )
     .await?;
     transaction.commit().await?;
     Ok(see_other_with(
-        &paths::edit_post(post.id),
+        &paths::edit_post(post.post.id),
         Notice::PostCreated,
     ))
 }
@@ -814,40 +806,12 @@ pub async fn update(
         category_id: parsed.category,
     };
     let tags = tags_for(&transaction, &actor, &parsed.tags).await?;
-    let changes = audit::diff(&[
-        (
-            "title",
-            before.post.title.clone().into(),
-            edit.title.clone().into(),
-        ),
-        (
-            "slug",
-            before.post.slug.clone().into(),
-            edit.slug.clone().into(),
-        ),
-        (
-            "excerpt",
-            before.post.excerpt.clone().into(),
-            edit.excerpt.clone().into(),
-        ),
-        (
-            "content",
-            before.post.content.clone().into(),
-            edit.content.clone().into(),
-        ),
-        (
-            "featured",
-            before.post.featured.unwrap_or(false).into(),
-            edit.featured.into(),
-        ),
-        (
-            "category_id",
-            serde_json::json!(before.post.category_id),
-            serde_json::json!(edit.category_id),
-        ),
-        ("tags", tag_names(&before.tags), tag_names(&tags)),
-    ]);
-    if let Some(changes) = changes {
+    let after = PostWithTags {
+        post: before.post.edited(&edit),
+        tags,
+    };
+    let changes = audit::changed(&before, &after);
+    if !changes.is_empty() {
         let saved = store::update_post(&transaction, id, &edit).await;
         match saved {
             Ok(_) => {}
@@ -868,11 +832,11 @@ pub async fn update(
             }
             Err(error) => return Err(error.into()),
         }
-        let tag_ids: Vec<TagId> = tags.iter().map(|tag| tag.id).collect();
+        let tag_ids: Vec<TagId> = after.tags.iter().map(|tag| tag.id).collect();
         store::set_post_tags(&transaction, id, &tag_ids).await?;
         audit::store::record(
             &transaction,
-            &actor.entry("UPDATE", "posts", Some(id.0), Some(changes)),
+            &actor.entry(AuditAction::Update, AuditEntity::Posts, Some(id.0), changes),
         )
         .await?;
     }
@@ -929,22 +893,18 @@ pub async fn change_status(
             before.post.status, to
         )));
     }
-    let after = store::set_status(&transaction, id, to).await?;
-    let changes = audit::diff(&[
-        (
-            "status",
-            before.post.status.as_str().into(),
-            after.status.as_str().into(),
-        ),
-        (
-            "published_at",
-            serde_json::json!(before.post.published_at.map(super::iso)),
-            serde_json::json!(after.published_at.map(super::iso)),
-        ),
-    ]);
+    let after = PostWithTags {
+        post: store::set_status(&transaction, id, to).await?,
+        tags: before.tags.clone(),
+    };
     audit::store::record(
         &transaction,
-        &Actor::from(&visitor).entry("UPDATE", "posts", Some(id.0), changes),
+        &Actor::from(&visitor).entry(
+            AuditAction::Update,
+            AuditEntity::Posts,
+            Some(id.0),
+            audit::changed(&before, &after),
+        ),
     )
     .await?;
     transaction.commit().await?;
@@ -1006,16 +966,14 @@ pub async fn delete(
     let transaction = client.transaction().await?;
     let before = editable(store::post_for_update(&transaction, id).await?, &signed_in)?;
     store::delete_post(&transaction, id).await?;
-    let changes = serde_json::json!({
-        "title": { "before": before.post.title },
-        "slug": { "before": before.post.slug },
-        "status": { "before": before.post.status.as_str() },
-        "user_id": { "before": before.post.user_id },
-        "tags": { "before": tag_names(&before.tags) },
-    });
     audit::store::record(
         &transaction,
-        &Actor::from(&visitor).entry("DELETE", "posts", Some(id.0), Some(changes)),
+        &Actor::from(&visitor).entry(
+            AuditAction::Delete,
+            AuditEntity::Posts,
+            Some(id.0),
+            audit::deleted(&before),
+        ),
     )
     .await?;
     transaction.commit().await?;
