@@ -304,10 +304,9 @@ pub struct RoleForm {
 pub async fn change_role(
     state: web::Data<AppState>,
     path: web::Path<UserId>,
-    request: CsrfForm<RoleForm>,
+    request: CsrfForm<RoleForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let id = path.into_inner();
     let role: Role = form
         .role
@@ -368,10 +367,9 @@ pub struct ActiveForm {
 pub async fn change_active(
     state: web::Data<AppState>,
     path: web::Path<UserId>,
-    request: CsrfForm<ActiveForm>,
+    request: CsrfForm<ActiveForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let id = path.into_inner();
     let active = match form.active.as_str() {
         "true" => true,
@@ -442,9 +440,8 @@ pub async fn change_active(
 pub async fn resend_verification(
     state: web::Data<AppState>,
     path: web::Path<UserId>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;

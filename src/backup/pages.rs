@@ -142,9 +142,8 @@ pub async fn backups(
 /// and the file it goes to.
 pub async fn back_up_now(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     if !state.backups.can_back_up() {
         return Err(PageError::BadRequest(

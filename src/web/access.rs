@@ -55,6 +55,35 @@ impl Admin {
     }
 }
 
+/// Who a handler lets in, decided from the visitor.
+pub trait Gate: Sized {
+    /// The access `visitor` has, or the refusal: sign-in for a visitor who
+    /// is not signed in, 403 for one without the role.
+    fn of(visitor: Visitor) -> Result<Self, PageError>;
+}
+
+/// Anyone at all: the forms of sign-in, sign-up and the like.
+#[derive(Clone, Copy, Debug)]
+pub struct Anyone;
+
+impl Gate for Anyone {
+    fn of(_: Visitor) -> Result<Self, PageError> {
+        Ok(Self)
+    }
+}
+
+impl Gate for Member {
+    fn of(visitor: Visitor) -> Result<Self, PageError> {
+        Member::of(visitor)
+    }
+}
+
+impl Gate for Admin {
+    fn of(visitor: Visitor) -> Result<Self, PageError> {
+        Admin::of(visitor)
+    }
+}
+
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, PageError>>>>;
 
 impl FromRequest for Member {

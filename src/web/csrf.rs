@@ -19,6 +19,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
+use super::access::{Anyone, Gate};
 use super::failure::PageError;
 use super::visitor::{AnonymousCsrf, Visitor, csrf_cookie_name};
 use crate::accounts::secrets::{random_token, same_secret};
@@ -134,12 +135,22 @@ pub async fn guard(
 #[derive(serde::Deserialize)]
 pub struct EmptyForm {}
 
-/// A form decoded only after its `csrf_token` matched the visitor's.
-pub struct CsrfForm<T> {
+/// A form decoded only after its `csrf_token` matched the visitor's, from a
+/// visitor `A` lets in: `CsrfForm<F>` takes anyone's, `CsrfForm<F, Member>`
+/// only a signed-in user's, `CsrfForm<F, Admin>` only an admin's.
+///
+/// The token is checked first and the access second, so a forged form gets
+/// 403 whoever sends it, and a genuine one from someone not allowed gets
+/// what [`Gate::of`] says (sign-in, or 403). actix extracts a handler's
+/// arguments together and answers with the first error, so the order can
+/// only be kept inside one extractor.
+pub struct CsrfForm<T, A = Anyone> {
     /// The decoded form.
     pub form: T,
     /// The visitor who sent it.
     pub visitor: Visitor,
+    /// Who the visitor is allowed in as.
+    pub access: A,
 }
 
 #[derive(serde::Deserialize)]
@@ -148,7 +159,7 @@ struct TokenField {
     csrf_token: String,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+impl<T: DeserializeOwned + 'static, A: Gate + 'static> FromRequest for CsrfForm<T, A> {
     type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -169,10 +180,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             {
                 return Err(PageError::CsrfFailed);
             }
+            let access = A::of(visitor.clone())?;
             let form = serde_html_form::from_bytes(&body).map_err(|error| {
                 PageError::BadRequest(format!("The form is incomplete: {error}"))
             })?;
-            Ok(Self { form, visitor })
+            Ok(Self {
+                form,
+                visitor,
+                access,
+            })
         })
     }
 }

@@ -226,7 +226,7 @@ pub async fn verify(
     request: CsrfForm<VerifyForm>,
     http: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let mut keep_password = asked_from_this_browser(&http, &form.token);
     if !keep_password && !form.password.is_empty() {
         let client = state.pool.get().await?;
@@ -341,7 +341,7 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     if visitor.signed_in.is_some() {
         // Only confirmed accounts have sessions.
         return Ok(see_other("/account"));
@@ -478,7 +478,7 @@ pub async fn reset_request(
     state: web::Data<AppState>,
     request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
         let page = ResetRequestPage {
             layout: Layout::for_visitor(
@@ -558,7 +558,7 @@ pub async fn reset(
     state: web::Data<AppState>,
     request: CsrfForm<ResetForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let password = match Password::new(&form.password, &[]) {
         Ok(password) => password,
         Err(error) => {
@@ -653,7 +653,7 @@ pub async fn magic_link_request(
     state: web::Data<AppState>,
     request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
         let page = MagicLinkPage {
             layout: Layout::for_visitor(
@@ -703,7 +703,7 @@ pub async fn magic_link_sign_in(
     state: web::Data<AppState>,
     request: CsrfForm<TokenQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
     let Some((email, _)) = store::redeem_token(

@@ -301,10 +301,10 @@ fn optional_text(text: &str, limit: usize) -> Option<String> {
 /// `POST /account/profile`.
 pub async fn update_profile(
     state: web::Data<AppState>,
-    request: CsrfForm<ProfileForm>,
+    request: CsrfForm<ProfileForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let Member { signed_in, .. } = request.access;
+    let CsrfForm { form, visitor, .. } = request;
     let mut errors = ProfileErrors::default();
     let name = DisplayName::parse(&form.name)
         .map(DisplayName::into_string)
@@ -403,10 +403,10 @@ pub struct EmailChangeForm {
 /// link mailed to the new address is opened.
 pub async fn change_email(
     state: web::Data<AppState>,
-    request: CsrfForm<EmailChangeForm>,
+    request: CsrfForm<EmailChangeForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let Member { signed_in, .. } = request.access;
+    let CsrfForm { form, visitor, .. } = request;
     let email = Email::parse(&form.email).map(Email::into_string);
     let client = state.pool.get().await?;
     let stored = store::password_hash_of(&client, signed_in.user.id).await?;
@@ -579,9 +579,9 @@ pub async fn security(
 pub async fn end_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
+    let Member { signed_in, .. } = request.access;
     let visitor = request.visitor;
     let session_id = path
         .parse::<uuid::Uuid>()
@@ -616,9 +616,9 @@ pub async fn end_session(
 /// `POST /account/sessions/end-others`.
 pub async fn end_other_sessions(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
+    let Member { signed_in, .. } = request.access;
     let visitor = request.visitor;
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
@@ -654,10 +654,10 @@ pub struct PasswordForm {
 /// sessions.
 pub async fn change_password(
     state: web::Data<AppState>,
-    request: CsrfForm<PasswordForm>,
+    request: CsrfForm<PasswordForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let Member { signed_in, .. } = request.access;
+    let CsrfForm { form, visitor, .. } = request;
     let client = state.pool.get().await?;
     let stored = store::password_hash_of(&client, signed_in.user.id).await?;
     drop(client);

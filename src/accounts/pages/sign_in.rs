@@ -114,7 +114,7 @@ pub async fn sign_up(
     state: web::Data<AppState>,
     request: CsrfForm<SignUpForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let (email, name, password) = match form.parse() {
         Ok(parsed) => parsed,
         Err(errors) => {
@@ -289,7 +289,7 @@ pub async fn sign_in(
     request: CsrfForm<SignInForm>,
     http: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let email = Email::parse(&form.email)
         .map(Email::into_string)
         .unwrap_or_default();
@@ -547,7 +547,7 @@ pub async fn setup(
     state: web::Data<AppState>,
     request: CsrfForm<SetupForm>,
 ) -> Result<HttpResponse, PageError> {
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let client = state.pool.get().await?;
     if !setup_token_ok(&client, &form.token).await? {
         let status = if store::admin_exists(&client).await? {

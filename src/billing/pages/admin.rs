@@ -303,10 +303,9 @@ fn clash(error: crate::db::StoreError, view: &mut PlanFormView) -> Result<(), Pa
 /// `POST /admin/plans`.
 pub async fn create_plan(
     state: web::Data<AppState>,
-    request: CsrfForm<PlanForm>,
+    request: CsrfForm<PlanForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let (mut view, plan) = parse_plan(&form);
     let Some((plan, active)) = plan else {
         return plans_view(
@@ -415,10 +414,9 @@ pub async fn plan_page(
 pub async fn update_plan(
     state: web::Data<AppState>,
     path: web::Path<PlanId>,
-    request: CsrfForm<PlanForm>,
+    request: CsrfForm<PlanForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let id = path.into_inner();
     let (mut view, plan) = parse_plan(&form);
     let mut client = state.pool.get().await?;
@@ -461,9 +459,8 @@ pub async fn update_plan(
 pub async fn delete_plan(
     state: web::Data<AppState>,
     path: web::Path<PlanId>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;
@@ -658,10 +655,9 @@ pub struct GrantForm {
 /// `POST /admin/subscriptions/grant`: put a user on a plan without Stripe.
 pub async fn grant(
     state: web::Data<AppState>,
-    request: CsrfForm<GrantForm>,
+    request: CsrfForm<GrantForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let refuse = |message: &str| {
         let (state, visitor, email) =
             (state.clone(), visitor.clone(), form.email.trim().to_owned());

@@ -167,9 +167,8 @@ pub async fn list(
 pub async fn replay(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     if id.is_empty() || id.len() > 255 {

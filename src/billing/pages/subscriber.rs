@@ -314,9 +314,9 @@ fn external(url: &str) -> Result<HttpResponse, PageError> {
 /// per-user lock, so two clicks never start two subscriptions.
 pub async fn checkout(
     state: web::Data<AppState>,
-    request: CsrfForm<PlanForm>,
+    request: CsrfForm<PlanForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
+    let Member { signed_in, .. } = request.access;
     let CsrfForm { form, .. } = request;
     let stripe = stripe(&state)?;
     let mut client = state.pool.get().await?;
@@ -480,9 +480,9 @@ fn upstream(error: crate::billing::stripe::StripeError) -> PageError {
 /// `POST /billing/cancel`: cancel at the end of the paid period.
 pub async fn cancel(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
+    let Member { signed_in, .. } = request.access;
     let visitor = request.visitor;
     change_subscription(
         &state,
@@ -503,9 +503,9 @@ pub async fn cancel(
 /// `POST /billing/resume`: keep a subscription that was going to end.
 pub async fn resume(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
+    let Member { signed_in, .. } = request.access;
     let visitor = request.visitor;
     change_subscription(
         &state,
@@ -526,10 +526,10 @@ pub async fn resume(
 /// `POST /billing/change`: move to another plan (prorated by Stripe).
 pub async fn change(
     state: web::Data<AppState>,
-    request: CsrfForm<PlanForm>,
+    request: CsrfForm<PlanForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let Member { signed_in, .. } = request.access;
+    let CsrfForm { form, visitor, .. } = request;
     let (_, price) = {
         let client = state.pool.get().await?;
         chosen_plan(&client, &form).await?

@@ -273,10 +273,9 @@ pub async fn list(
 /// `POST /admin/categories`.
 pub async fn create(
     state: web::Data<AppState>,
-    request: CsrfForm<CategoryForm>,
+    request: CsrfForm<CategoryForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let (mut view, fields) = parse(&form);
     let Some(fields) = fields else {
         return list_view(
@@ -369,10 +368,9 @@ async fn edit_view(
 pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<CategoryId>,
-    request: CsrfForm<CategoryForm>,
+    request: CsrfForm<CategoryForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let CsrfForm { form, visitor, .. } = request;
     let id = path.into_inner();
     let (mut view, fields) = parse(&form);
     let mut client = state.pool.get().await?;
@@ -419,9 +417,8 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<CategoryId>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
-    Admin::of(request.visitor.clone())?;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;

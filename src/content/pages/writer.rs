@@ -645,10 +645,10 @@ async fn check_featuring(
 /// `POST /posts`: create (or preview) a new post, as a draft.
 pub async fn create(
     state: web::Data<AppState>,
-    request: CsrfForm<PostForm>,
+    request: CsrfForm<PostForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let Member { signed_in, .. } = request.access;
+    let CsrfForm { form, visitor, .. } = request;
     let mut errors = EditorErrors::default();
     let parsed = parse_form(&form, &mut errors);
     let Some(parsed) = parsed.filter(|_| form.action != "preview") else {
@@ -743,10 +743,10 @@ pub async fn create(
 pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<PostId>,
-    request: CsrfForm<PostForm>,
+    request: CsrfForm<PostForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let Member { signed_in, .. } = request.access;
+    let CsrfForm { form, visitor, .. } = request;
     let id = path.into_inner();
     let actor = Actor::from(&visitor);
     let mut errors = EditorErrors::default();
@@ -869,10 +869,10 @@ pub fn transition_allowed(from: PostStatus, to: PostStatus) -> bool {
 pub async fn change_status(
     state: web::Data<AppState>,
     path: web::Path<PostId>,
-    request: CsrfForm<StatusForm>,
+    request: CsrfForm<StatusForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
-    let CsrfForm { form, visitor } = request;
+    let Member { signed_in, .. } = request.access;
+    let CsrfForm { form, visitor, .. } = request;
     let id = path.into_inner();
     let to: PostStatus = form
         .status
@@ -957,9 +957,9 @@ pub async fn delete_page(
 pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<PostId>,
-    request: CsrfForm<EmptyForm>,
+    request: CsrfForm<EmptyForm, Member>,
 ) -> Result<HttpResponse, PageError> {
-    let Member { signed_in, .. } = Member::of(request.visitor.clone())?;
+    let Member { signed_in, .. } = request.access;
     let visitor = request.visitor;
     let id = path.into_inner();
     let mut client = state.pool.get().await?;
