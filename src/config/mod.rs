@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::accounts::oauth::{GitHubSettings, GoogleSettings, Provider};
+use crate::billing::stripe::StripeConfig;
 pub use overrides::Overrides;
 
 /// How log lines are written.
@@ -53,9 +55,9 @@ pub struct Config {
     /// The From address of outgoing mail.
     pub mail_from: String,
     /// Sign-in providers that are configured.
-    pub oauth: Vec<crate::accounts::oauth::Provider>,
+    pub oauth: Vec<Provider>,
     /// Stripe, when configured.
-    pub stripe: Option<crate::billing::stripe::StripeConfig>,
+    pub stripe: Option<StripeConfig>,
     /// Months of audit trail kept (0: all).
     pub audit_retention_months: u32,
     /// Hours between scheduled backups (0: no scheduled backups).
@@ -121,8 +123,11 @@ impl Config {
     /// Fills defaults into `values`.
     pub fn resolve(values: Overrides) -> Result<Self, ConfigError> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let oauth = crate::accounts::oauth::Provider::configured(&values);
-        let stripe = crate::billing::stripe::StripeConfig::configured(&values);
+        let oauth = [github_provider(&values), google_provider(&values)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let stripe = stripe_config(&values);
         let config = Self {
             data_dir: values.data_dir.unwrap_or_else(default_data_dir),
             database_url: values.database_url.filter(|url| !url.trim().is_empty()),
@@ -197,6 +202,76 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen))
     }
+}
+
+/// GitHub sign-in, when its client id and secret are both set.
+fn github_provider(values: &Overrides) -> Option<Provider> {
+    let (Some(client_id), Some(client_secret)) =
+        (&values.github_client_id, &values.github_client_secret)
+    else {
+        return None;
+    };
+    Some(Provider::github(GitHubSettings {
+        client_id: client_id.clone(),
+        client_secret: client_secret.clone(),
+        web_url: values
+            .github_url
+            .clone()
+            .unwrap_or_else(|| "https://github.com".to_owned()),
+        api_url: values
+            .github_api_url
+            .clone()
+            .unwrap_or_else(|| "https://api.github.com".to_owned()),
+    }))
+}
+
+/// Google sign-in, when its client id and secret are both set.
+fn google_provider(values: &Overrides) -> Option<Provider> {
+    let (Some(client_id), Some(client_secret)) =
+        (&values.google_client_id, &values.google_client_secret)
+    else {
+        return None;
+    };
+    Some(Provider::google(GoogleSettings {
+        client_id: client_id.clone(),
+        client_secret: client_secret.clone(),
+        auth_url: values
+            .google_auth_url
+            .clone()
+            .unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".to_owned()),
+        token_url: values
+            .google_token_url
+            .clone()
+            .unwrap_or_else(|| "https://oauth2.googleapis.com/token".to_owned()),
+        userinfo_url: values
+            .google_userinfo_url
+            .clone()
+            .unwrap_or_else(|| "https://openidconnect.googleapis.com/v1/userinfo".to_owned()),
+    }))
+}
+
+/// Stripe, when a secret key or a webhook secret is set (blank ones are
+/// not set).
+fn stripe_config(values: &Overrides) -> Option<StripeConfig> {
+    let present = |value: &Option<String>| {
+        value
+            .as_ref()
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let secret_key = present(&values.stripe_secret_key);
+    let webhook_secret = present(&values.stripe_webhook_secret);
+    if secret_key.is_none() && webhook_secret.is_none() {
+        return None;
+    }
+    Some(StripeConfig {
+        secret_key,
+        webhook_secret,
+        api_url: present(&values.stripe_api_url)
+            .unwrap_or_else(|| "https://api.stripe.com".to_owned())
+            .trim_end_matches('/')
+            .to_owned(),
+    })
 }
 
 /// Parses a list of addresses (`10.0.0.1`, `::1`) and CIDR ranges

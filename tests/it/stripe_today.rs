@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use soloist::config::Overrides;
+use soloist::config::{Config, Overrides};
 
 use crate::billing::{app_with_stripe, count, plans, subscriber, user_id};
 use crate::stripe::{
@@ -593,11 +593,13 @@ async fn billing_sync_corrects_drift_from_the_stripe_api_with_audit_rows() {
         "price_pro",
         &uuid::Uuid::new_v4().to_string(),
     ));
-    let config = soloist::billing::stripe::StripeConfig::configured(&Overrides {
+    let config = Config::resolve(Overrides {
         stripe_secret_key: Some(SECRET_KEY.to_owned()),
         stripe_api_url: Some(stripe.url.clone()),
         ..Overrides::default()
     })
+    .unwrap()
+    .stripe
     .unwrap();
     let client = soloist::billing::stripe::StripeClient::new(&config)
         .unwrap()
