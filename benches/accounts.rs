@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use soloist::accounts::secrets::{Password, PasswordHasherPool};
 use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides};
+use soloist::config::{Config, Overrides, ServerArgs};
 use soloist::postgres::Quiet;
 
 const CONCURRENCY: usize = 64;
@@ -110,7 +110,10 @@ async fn main() {
     let data_dir = tempfile_dir();
     let config = Config::resolve(Overrides {
         data_dir: Some(data_dir.clone()),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
+        server: ServerArgs {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .unwrap();

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use soloist::accounts::secrets::{Password, PasswordHasherPool};
 use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides};
+use soloist::config::{Config, Overrides, ServerArgs};
 use soloist::postgres::Quiet;
 
 const ROWS: i64 = 1_000_000;
@@ -60,7 +60,10 @@ async fn main() {
     std::fs::create_dir_all(&data_dir).unwrap();
     let config = Config::resolve(Overrides {
         data_dir: Some(data_dir.clone()),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
+        server: ServerArgs {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .unwrap();

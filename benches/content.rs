@@ -27,7 +27,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use askama::Template;
 use deadpool_postgres::Pool;
 use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides};
+use soloist::config::{Config, Overrides, ServerArgs};
 use soloist::content::store::{BLOG_PAGE, PUBLIC_POST};
 use soloist::postgres::Quiet;
 
@@ -355,7 +355,10 @@ async fn main() {
     std::fs::create_dir_all(&data_dir).unwrap();
     let config = Config::resolve(Overrides {
         data_dir: Some(data_dir.clone()),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
+        server: ServerArgs {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .unwrap();

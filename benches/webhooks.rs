@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use soloist::app::{Soloist, StartOptions};
 use soloist::billing::stripe::signature_header;
-use soloist::config::{Config, Overrides};
+use soloist::config::{Config, DatabaseArgs, Overrides, ServerArgs, StripeArgs};
 use soloist::postgres::Quiet;
 
 const CONCURRENCY: usize = 64;
@@ -210,11 +210,20 @@ async fn main() {
     std::fs::create_dir_all(&data_dir).unwrap();
     let config = Config::resolve(Overrides {
         data_dir: Some(data_dir.clone()),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
-        stripe_webhook_secret: Some(SECRET.to_owned()),
-        pool_size: std::env::var("BENCH_POOL_SIZE")
-            .ok()
-            .and_then(|size| size.parse().ok()),
+        server: ServerArgs {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..ServerArgs::default()
+        },
+        stripe: StripeArgs {
+            webhook_secret: Some(SECRET.to_owned()),
+            ..StripeArgs::default()
+        },
+        database: DatabaseArgs {
+            pool_size: std::env::var("BENCH_POOL_SIZE")
+                .ok()
+                .and_then(|size| size.parse().ok()),
+            ..DatabaseArgs::default()
+        },
         ..Overrides::default()
     })
     .unwrap();

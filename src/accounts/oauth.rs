@@ -10,8 +10,6 @@ use base64::Engine;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::Overrides;
-
 /// Which provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -61,53 +59,67 @@ impl ProviderKind {
     }
 }
 
-fn trimmed(url: &Option<String>, default: &str) -> String {
-    url.as_deref()
-        .unwrap_or(default)
-        .trim_end_matches('/')
-        .to_owned()
+/// A GitHub OAuth app, and the GitHub it is registered on.
+#[derive(Clone, Debug)]
+pub struct GitHubSettings {
+    /// The OAuth app's client id.
+    pub client_id: String,
+    /// The OAuth app's client secret.
+    pub client_secret: String,
+    /// GitHub's web URL (the authorize and token endpoints live under it).
+    pub web_url: String,
+    /// GitHub's API URL.
+    pub api_url: String,
+}
+
+/// A Google OAuth client, and Google's endpoints.
+#[derive(Clone, Debug)]
+pub struct GoogleSettings {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+    /// The authorization endpoint.
+    pub auth_url: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// The userinfo endpoint.
+    pub userinfo_url: String,
+}
+
+fn trimmed(url: &str) -> String {
+    url.trim_end_matches('/').to_owned()
 }
 
 impl Provider {
-    /// The providers whose client id and secret are both set.
-    pub fn configured(values: &Overrides) -> Vec<Self> {
-        let mut providers = Vec::new();
-        if let (Some(id), Some(secret)) = (&values.github_client_id, &values.github_client_secret) {
-            let web = trimmed(&values.github_url, "https://github.com");
-            let api = trimmed(&values.github_api_url, "https://api.github.com");
-            providers.push(Self {
-                kind: ProviderKind::GitHub,
-                client_id: id.clone(),
-                client_secret: secret.clone(),
-                authorize_url: format!("{web}/login/oauth/authorize"),
-                token_url: format!("{web}/login/oauth/access_token"),
-                profile_url: format!("{api}/user"),
-                emails_url: Some(format!("{api}/user/emails")),
-                scope: "read:user user:email",
-            });
+    /// Sign-in with GitHub (not OIDC: `/user` and `/user/emails`).
+    pub fn github(settings: GitHubSettings) -> Self {
+        let web = trimmed(&settings.web_url);
+        let api = trimmed(&settings.api_url);
+        Self {
+            kind: ProviderKind::GitHub,
+            client_id: settings.client_id,
+            client_secret: settings.client_secret,
+            authorize_url: format!("{web}/login/oauth/authorize"),
+            token_url: format!("{web}/login/oauth/access_token"),
+            profile_url: format!("{api}/user"),
+            emails_url: Some(format!("{api}/user/emails")),
+            scope: "read:user user:email",
         }
-        if let (Some(id), Some(secret)) = (&values.google_client_id, &values.google_client_secret) {
-            providers.push(Self {
-                kind: ProviderKind::Google,
-                client_id: id.clone(),
-                client_secret: secret.clone(),
-                authorize_url: trimmed(
-                    &values.google_auth_url,
-                    "https://accounts.google.com/o/oauth2/v2/auth",
-                ),
-                token_url: trimmed(
-                    &values.google_token_url,
-                    "https://oauth2.googleapis.com/token",
-                ),
-                profile_url: trimmed(
-                    &values.google_userinfo_url,
-                    "https://openidconnect.googleapis.com/v1/userinfo",
-                ),
-                emails_url: None,
-                scope: "openid email profile",
-            });
+    }
+
+    /// Sign-in with Google (the userinfo endpoint).
+    pub fn google(settings: GoogleSettings) -> Self {
+        Self {
+            kind: ProviderKind::Google,
+            client_id: settings.client_id,
+            client_secret: settings.client_secret,
+            authorize_url: trimmed(&settings.auth_url),
+            token_url: trimmed(&settings.token_url),
+            profile_url: trimmed(&settings.userinfo_url),
+            emails_url: None,
+            scope: "openid email profile",
         }
-        providers
     }
 
     /// The authorization URL for `state` and the PKCE `verifier`.

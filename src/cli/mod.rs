@@ -39,11 +39,11 @@ use serve::serve;
 #[derive(Debug, Parser)]
 #[command(name = "soloist", version, about, long_about = None)]
 pub struct Cli {
-    #[command(flatten)]
-    overrides: Overrides,
-    /// A TOML configuration file (its keys are the long flag names with underscores).
+    /// A TOML configuration file (a table a section: `listen` under `[server]`, `secret_key` under `[stripe]`).
     #[arg(long, env = "SOLOIST_CONFIG", global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: Overrides,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -135,14 +135,19 @@ pub fn main() -> ExitCode {
     }
     let launched_bare = args.len() == 1;
     let cli = Cli::parse();
-    let config = match Config::load(cli.overrides.clone(), cli.config.as_deref()) {
-        Ok(config) => config,
+    let (config, moved_keys) = match Config::load(cli.overrides, cli.config.as_deref()) {
+        Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("soloist: {error}");
             return ExitCode::from(2);
         }
     };
     init_logging(config.log_format);
+    if let Some(file) = &cli.config {
+        for moved in &moved_keys {
+            tracing::warn!("the configuration file {}: {moved}", file.display());
+        }
+    }
     crate::postgres::process::spawn_reaper();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -220,5 +225,17 @@ fn init_logging(format: LogFormat) {
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

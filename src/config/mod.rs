@@ -1,18 +1,29 @@
 //! One typed configuration, from flags > environment > file > defaults.
 //!
 //! clap reads flags and their `SOLOIST_*` (or `DATABASE_URL`) variables into
-//! [`Overrides`]; an optional TOML file fills what they leave unset; the
-//! defaults fill the rest. Every field is documented in the README's
-//! configuration table.
+//! [`Overrides`], one group a section; an optional TOML file, with one
+//! table a section, fills what they leave unset ([`Layer::or`]); the
+//! defaults, all in [`Config::resolve`], fill the rest. Every field is
+//! documented in the README's configuration table.
 
+mod file;
 mod overrides;
+mod sections;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use overrides::Overrides;
+use crate::accounts::oauth::{GitHubSettings, GoogleSettings, Provider};
+use crate::billing::stripe::StripeConfig;
+pub use file::MovedKey;
+pub use overrides::{Layer, Overrides};
+pub use sections::{
+    BackupArgs, DatabaseArgs, GithubArgs, GoogleArgs, MailArgs, MetricsArgs, ServerArgs, StripeArgs,
+};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -53,9 +64,9 @@ pub struct Config {
     /// The From address of outgoing mail.
     pub mail_from: String,
     /// Sign-in providers that are configured.
-    pub oauth: Vec<crate::accounts::oauth::Provider>,
+    pub oauth: Vec<Provider>,
     /// Stripe, when configured.
-    pub stripe: Option<crate::billing::stripe::StripeConfig>,
+    pub stripe: Option<StripeConfig>,
     /// Months of audit trail kept (0: all).
     pub audit_retention_months: u32,
     /// Hours between scheduled backups (0: no scheduled backups).
@@ -99,64 +110,80 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Builds the configuration from command-line/environment values and an
-    /// optional TOML file.
-    pub fn load(overrides: Overrides, file: Option<&Path>) -> Result<Self, ConfigError> {
-        let from_file = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|error| ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    message: error.to_string(),
-                })?
-            }
-            None => Overrides::default(),
+    /// Builds the configuration from the command line and environment
+    /// (`flags`), an optional TOML file and the defaults. Also returns the
+    /// old flat keys the file still uses, to warn about once logging is up.
+    pub fn load(
+        flags: Overrides,
+        file: Option<&Path>,
+    ) -> Result<(Self, Vec<MovedKey>), ConfigError> {
+        let Some(path) = file else {
+            return Ok((Self::resolve(flags)?, Vec::new()));
         };
-        Self::resolve(overrides.or(from_file))
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (from_file, moved) = file::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok((Self::resolve(flags.or(from_file))?, moved))
     }
 
     /// Fills defaults into `values`.
     pub fn resolve(values: Overrides) -> Result<Self, ConfigError> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let oauth = crate::accounts::oauth::Provider::configured(&values);
-        let stripe = crate::billing::stripe::StripeConfig::configured(&values);
+        let Overrides {
+            data_dir,
+            log_format,
+            audit_retention_months,
+            server,
+            database,
+            mail,
+            github,
+            google,
+            stripe,
+            metrics,
+            backups,
+        } = values;
         let config = Self {
-            data_dir: values.data_dir.unwrap_or_else(default_data_dir),
-            database_url: values.database_url.filter(|url| !url.trim().is_empty()),
-            postgres_dir: values.postgres_dir,
-            upgrade_from: values.upgrade_from,
-            system_user: values.system_user.unwrap_or_else(|| "soloist".to_owned()),
-            listen: values
+            data_dir: data_dir.unwrap_or_else(default_data_dir),
+            database_url: database.url.filter(|url| !url.trim().is_empty()),
+            postgres_dir: database.postgres_dir,
+            upgrade_from: database.upgrade_from,
+            system_user: database.system_user.unwrap_or_else(|| "soloist".to_owned()),
+            listen: server
                 .listen
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            base_url: values
+            base_url: server
                 .base_url
                 .map(|url| url.trim_end_matches('/').to_owned()),
-            pool_size: values.pool_size.unwrap_or((cores * 4).clamp(4, 32)),
-            workers: values.workers.unwrap_or(cores),
-            log_format: values.log_format.unwrap_or_default(),
-            smtp_url: values.smtp_url.filter(|url| !url.trim().is_empty()),
-            mail_from: values
-                .mail_from
+            pool_size: database.pool_size.unwrap_or((cores * 4).clamp(4, 32)),
+            workers: server.workers.unwrap_or(cores),
+            log_format: log_format.unwrap_or_default(),
+            smtp_url: mail.smtp_url.filter(|url| !url.trim().is_empty()),
+            mail_from: mail
+                .from
                 .unwrap_or_else(|| "Soloist <no-reply@localhost>".to_owned()),
-            oauth,
-            stripe,
-            audit_retention_months: values.audit_retention_months.unwrap_or(24),
-            backup_interval_hours: values.backup_interval_hours.unwrap_or(24),
-            backup_keep: values.backup_keep.unwrap_or(7),
-            trusted_proxies: networks("trusted_proxies", values.trusted_proxies)?,
-            metrics_allow: networks("metrics_allow", values.metrics_allow)?,
-            metrics_token: values
-                .metrics_token
-                .filter(|token| !token.trim().is_empty()),
-            share_image: values
+            oauth: [github_provider(github), google_provider(google)]
+                .into_iter()
+                .flatten()
+                .collect(),
+            stripe: stripe_config(stripe),
+            audit_retention_months: audit_retention_months.unwrap_or(24),
+            backup_interval_hours: backups.interval_hours.unwrap_or(24),
+            backup_keep: backups.keep.unwrap_or(7),
+            trusted_proxies: networks("trusted_proxies", server.trusted_proxies)?,
+            metrics_allow: networks("metrics_allow", metrics.allow)?,
+            metrics_token: metrics.token.filter(|token| !token.trim().is_empty()),
+            share_image: server
                 .share_image
                 .map(|url| url.trim().to_owned())
                 .filter(|url| !url.is_empty()),
-            pool_timeout: std::time::Duration::from_millis(values.pool_timeout_ms.unwrap_or(2000)),
+            pool_timeout: std::time::Duration::from_millis(
+                database.pool_timeout_ms.unwrap_or(2000),
+            ),
         };
         if config.pool_timeout.is_zero() {
             return Err(ConfigError::Invalid(
@@ -197,6 +224,66 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen))
     }
+}
+
+/// GitHub sign-in, when its client id and secret are both set.
+fn github_provider(section: GithubArgs) -> Option<Provider> {
+    let (Some(client_id), Some(client_secret)) = (section.client_id, section.client_secret) else {
+        return None;
+    };
+    Some(Provider::github(GitHubSettings {
+        client_id,
+        client_secret,
+        web_url: section
+            .url
+            .unwrap_or_else(|| "https://github.com".to_owned()),
+        api_url: section
+            .api_url
+            .unwrap_or_else(|| "https://api.github.com".to_owned()),
+    }))
+}
+
+/// Google sign-in, when its client id and secret are both set.
+fn google_provider(section: GoogleArgs) -> Option<Provider> {
+    let (Some(client_id), Some(client_secret)) = (section.client_id, section.client_secret) else {
+        return None;
+    };
+    Some(Provider::google(GoogleSettings {
+        client_id,
+        client_secret,
+        auth_url: section
+            .auth_url
+            .unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".to_owned()),
+        token_url: section
+            .token_url
+            .unwrap_or_else(|| "https://oauth2.googleapis.com/token".to_owned()),
+        userinfo_url: section
+            .userinfo_url
+            .unwrap_or_else(|| "https://openidconnect.googleapis.com/v1/userinfo".to_owned()),
+    }))
+}
+
+/// Stripe, when a secret key or a webhook secret is set (blank ones are
+/// not set).
+fn stripe_config(section: StripeArgs) -> Option<StripeConfig> {
+    let present = |value: Option<String>| {
+        value
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let secret_key = present(section.secret_key);
+    let webhook_secret = present(section.webhook_secret);
+    if secret_key.is_none() && webhook_secret.is_none() {
+        return None;
+    }
+    Some(StripeConfig {
+        secret_key,
+        webhook_secret,
+        api_url: present(section.api_url)
+            .unwrap_or_else(|| "https://api.stripe.com".to_owned())
+            .trim_end_matches('/')
+            .to_owned(),
+    })
 }
 
 /// Parses a list of addresses (`10.0.0.1`, `::1`) and CIDR ranges

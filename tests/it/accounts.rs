@@ -2,7 +2,7 @@
 //! real SMTP to a server the tests start.
 
 use reqwest::StatusCode;
-use soloist::config::Overrides;
+use soloist::config::{MailArgs, Overrides};
 
 use crate::smtp::SmtpSink;
 use crate::support::{TestApp, csrf_in, sample_paths, spawn_app_with};
@@ -12,7 +12,10 @@ const PASSWORD: &str = "correct horse battery staple";
 async fn app_with_mail() -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(Overrides {
-        smtp_url: Some(sink.url.clone()),
+        mail: MailArgs {
+            smtp_url: Some(sink.url.clone()),
+            ..MailArgs::default()
+        },
         ..Overrides::default()
     })
     .await;

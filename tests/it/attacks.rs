@@ -5,7 +5,7 @@
 //! outbox, and input PostgreSQL cannot store. Each failed before its fix.
 
 use reqwest::StatusCode;
-use soloist::config::Overrides;
+use soloist::config::{MailArgs, Overrides, ServerArgs};
 
 use crate::smtp::SmtpSink;
 use crate::support::{TestApp, csrf_in, spawn_app_with};
@@ -16,7 +16,10 @@ const SQUATTER_PASSWORD: &str = "squatters own long passphrase";
 async fn app_with_mail() -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(Overrides {
-        smtp_url: Some(sink.url.clone()),
+        mail: MailArgs {
+            smtp_url: Some(sink.url.clone()),
+            ..MailArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -28,8 +31,14 @@ async fn app_with_mail() -> (TestApp, SmtpSink) {
 async fn app_behind_proxy() -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(Overrides {
-        smtp_url: Some(sink.url.clone()),
-        trusted_proxies: Some(vec!["127.0.0.1".to_owned()]),
+        mail: MailArgs {
+            smtp_url: Some(sink.url.clone()),
+            ..MailArgs::default()
+        },
+        server: ServerArgs {
+            trusted_proxies: Some(vec!["127.0.0.1".to_owned()]),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -348,7 +357,10 @@ async fn a_session_of_an_unconfirmed_account_does_nothing_and_cannot_publish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn setup_needs_the_token_printed_at_boot_and_ten_racing_setups_make_one_admin() {
     let app = spawn_app_with(Overrides {
-        trusted_proxies: Some(vec!["127.0.0.1".to_owned()]),
+        server: ServerArgs {
+            trusted_proxies: Some(vec!["127.0.0.1".to_owned()]),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -775,7 +787,10 @@ async fn an_email_change_to_a_taken_address_sends_its_owner_no_confirmation_link
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbox_hides_other_peoples_links_when_the_site_is_reachable_from_outside() {
     let app = spawn_app_with(Overrides {
-        base_url: Some("http://soloist.example".to_owned()),
+        server: ServerArgs {
+            base_url: Some("http://soloist.example".to_owned()),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -916,7 +931,10 @@ async fn signed_in_pages_are_never_cached_and_public_ones_may_be() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_https_the_anonymous_csrf_cookie_is_host_prefixed() {
     let app = spawn_app_with(Overrides {
-        base_url: Some("https://soloist.example".to_owned()),
+        server: ServerArgs {
+            base_url: Some("https://soloist.example".to_owned()),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;

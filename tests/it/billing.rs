@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use soloist::config::Overrides;
+use soloist::config::{Overrides, StripeArgs};
 
 use crate::stripe::{
     SECRET_KEY, Stripe, WEBHOOK_SECRET, deliver, deliver_signed, event, invoice, now, subscription,
@@ -14,9 +14,11 @@ use crate::support::{TestApp, sample_paths, spawn_app, spawn_app_with};
 pub async fn app_with_stripe() -> (TestApp, Stripe) {
     let stripe = Stripe::start().await;
     let app = spawn_app_with(Overrides {
-        stripe_secret_key: Some(SECRET_KEY.to_owned()),
-        stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
-        stripe_api_url: Some(stripe.url.clone()),
+        stripe: StripeArgs {
+            secret_key: Some(SECRET_KEY.to_owned()),
+            webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+            api_url: Some(stripe.url.clone()),
+        },
         ..Overrides::default()
     })
     .await;

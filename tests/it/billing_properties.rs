@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
-use soloist::config::Overrides;
+use soloist::config::{Overrides, StripeArgs};
 
 use crate::stripe::{SECRET_KEY, Stripe, WEBHOOK_SECRET, event, now, subscription};
 use crate::support::{TestApp, spawn_app_with};
@@ -322,9 +322,11 @@ async fn random_lifecycles_in_random_orders_always_show_the_newest_events_state(
     let mut random = Random(seed);
     let stripe = Stripe::start().await;
     let app = spawn_app_with(Overrides {
-        stripe_secret_key: Some(SECRET_KEY.to_owned()),
-        stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
-        stripe_api_url: Some(stripe.url.clone()),
+        stripe: StripeArgs {
+            secret_key: Some(SECRET_KEY.to_owned()),
+            webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+            api_url: Some(stripe.url.clone()),
+        },
         ..Overrides::default()
     })
     .await;

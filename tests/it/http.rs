@@ -3,7 +3,7 @@
 //! with Allow, validators and 304s, no cookies on cacheable answers.
 
 use reqwest::StatusCode;
-use soloist::config::Overrides;
+use soloist::config::{Overrides, ServerArgs};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{TestApp, spawn_app_with};
@@ -317,7 +317,10 @@ async fn cacheable_answers_set_no_cookie_carry_validators_and_answer_304() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn post_pages_name_an_image_for_link_previews() {
     let app = spawn_app_with(Overrides {
-        share_image: Some("https://cdn.example/share.png".to_owned()),
+        server: ServerArgs {
+            share_image: Some("https://cdn.example/share.png".to_owned()),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use reqwest::StatusCode;
 use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides};
+use soloist::config::{Config, DatabaseArgs, Overrides, ServerArgs, StripeArgs};
 use soloist::postgres::Quiet;
 
 use crate::stripe::{
@@ -18,10 +18,16 @@ use crate::support::{BINARY, TestApp, TestDb, browser, spawn_app_with};
 async fn two_instances(overrides: Overrides) -> (TestApp, TestApp) {
     let first = spawn_app_with(overrides.clone()).await;
     let config = Config::resolve(Overrides {
-        database_url: Some(first.db.url()),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
-        workers: Some(2),
-        pool_size: Some(8),
+        database: DatabaseArgs {
+            url: Some(first.db.url()),
+            pool_size: Some(8),
+            ..overrides.database
+        },
+        server: ServerArgs {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            workers: Some(2),
+            ..overrides.server
+        },
         ..overrides
     })
     .unwrap();
@@ -156,9 +162,11 @@ async fn the_sign_in_limit_counts_attempts_on_every_instance() {
 async fn one_stripe_event_delivered_to_both_instances_at_once_has_exactly_one_effect() {
     let stripe = Stripe::start().await;
     let (a, b) = two_instances(Overrides {
-        stripe_secret_key: Some(SECRET_KEY.to_owned()),
-        stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
-        stripe_api_url: Some(stripe.url.clone()),
+        stripe: StripeArgs {
+            secret_key: Some(SECRET_KEY.to_owned()),
+            webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+            api_url: Some(stripe.url.clone()),
+        },
         ..Overrides::default()
     })
     .await;

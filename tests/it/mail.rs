@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use soloist::config::Overrides;
+use soloist::config::{GithubArgs, MailArgs, Overrides, ServerArgs};
 
 use crate::support::{TestApp, free_port, scratch_dir, spawn_app_with};
 
@@ -170,13 +170,20 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
     let smtp = Aiosmtpd::start();
     let (provider, provider_url) = crate::oauth::start_provider().await;
     let app = spawn_app_with(Overrides {
-        smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
-        mail_from: Some("Soloist <no-reply@soloist.example>".to_owned()),
-        base_url: Some("http://soloist.example".to_owned()),
-        github_client_id: Some("client".into()),
-        github_client_secret: Some("secret".into()),
-        github_url: Some(provider_url.clone()),
-        github_api_url: Some(provider_url),
+        mail: MailArgs {
+            smtp_url: Some(format!("smtp://127.0.0.1:{}", smtp.port)),
+            from: Some("Soloist <no-reply@soloist.example>".to_owned()),
+        },
+        server: ServerArgs {
+            base_url: Some("http://soloist.example".to_owned()),
+            ..ServerArgs::default()
+        },
+        github: GithubArgs {
+            client_id: Some("client".into()),
+            client_secret: Some("secret".into()),
+            url: Some(provider_url.clone()),
+            api_url: Some(provider_url),
+        },
         ..Overrides::default()
     })
     .await;

@@ -15,6 +15,7 @@ mod backup;
 mod bad_input;
 mod billing;
 mod billing_properties;
+mod configuration;
 mod content;
 mod faults;
 mod http;

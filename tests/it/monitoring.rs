@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use soloist::config::Overrides;
+use soloist::config::{DatabaseArgs, MetricsArgs, Overrides, ServerArgs, StripeArgs};
 
 use crate::support::{TestApp, spawn_app, spawn_app_with};
 
@@ -235,7 +235,10 @@ async fn metrics_show_when_the_last_backup_succeeded_and_nothing_before_the_firs
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_refused_through_a_proxy_or_with_a_wrong_token_and_open_with_the_right_one() {
     let app = spawn_app_with(Overrides {
-        metrics_token: Some("s3cret-scrape-token".to_owned()),
+        metrics: MetricsArgs {
+            token: Some("s3cret-scrape-token".to_owned()),
+            ..MetricsArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -312,9 +315,11 @@ async fn audit_rows_written_by_the_stripe_webhook_carry_the_request_id_of_the_de
     use crate::stripe::{SECRET_KEY, Stripe, WEBHOOK_SECRET, event, now, subscription};
     let stripe = Stripe::start().await;
     let app = spawn_app_with(Overrides {
-        stripe_secret_key: Some(SECRET_KEY.to_owned()),
-        stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
-        stripe_api_url: Some(stripe.url.clone()),
+        stripe: StripeArgs {
+            secret_key: Some(SECRET_KEY.to_owned()),
+            webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+            api_url: Some(stripe.url.clone()),
+        },
         ..Overrides::default()
     })
     .await;
@@ -462,7 +467,10 @@ async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_the_forwarded_client_address_is_used_everywhere() {
     let app = spawn_app_with(Overrides {
-        trusted_proxies: Some(vec!["127.0.0.1/32".to_owned()]),
+        server: ServerArgs {
+            trusted_proxies: Some(vec!["127.0.0.1/32".to_owned()]),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -487,7 +495,10 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_used_everywhere(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_several_trusted_hops_the_first_untrusted_address_from_the_right_is_the_client() {
     let app = spawn_app_with(Overrides {
-        trusted_proxies: Some(vec!["127.0.0.1".to_owned(), "10.0.0.0/8".to_owned()]),
+        server: ServerArgs {
+            trusted_proxies: Some(vec!["127.0.0.1".to_owned(), "10.0.0.0/8".to_owned()]),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -501,7 +512,10 @@ async fn through_several_trusted_hops_the_first_untrusted_address_from_the_right
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trusted_proxies_that_are_not_addresses_are_refused_with_a_clear_message() {
     let error = soloist::config::Config::resolve(Overrides {
-        trusted_proxies: Some(vec!["10.0.0.0/8".to_owned(), "proxy.internal".to_owned()]),
+        server: ServerArgs {
+            trusted_proxies: Some(vec!["10.0.0.0/8".to_owned(), "proxy.internal".to_owned()]),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .unwrap_err();
@@ -518,9 +532,15 @@ async fn a_request_waits_a_bounded_time_for_an_exhausted_pool_and_gets_a_503() {
     // One worker with one connection, which a page holds while it waits on
     // a lock the test takes.
     let app = spawn_app_with(Overrides {
-        pool_timeout_ms: Some(300),
-        workers: Some(1),
-        pool_size: Some(1),
+        database: DatabaseArgs {
+            pool_timeout_ms: Some(300),
+            pool_size: Some(1),
+            ..DatabaseArgs::default()
+        },
+        server: ServerArgs {
+            workers: Some(1),
+            ..ServerArgs::default()
+        },
         ..Overrides::default()
     })
     .await;
@@ -643,8 +663,11 @@ async fn a_trusted_proxy_names_the_origin_forms_are_checked_against_and_others_c
         // The site's public name is the proxy's (the Host check refuses
         // any other name).
         let app = spawn_app_with(Overrides {
-            trusted_proxies: trusted.then(|| vec!["127.0.0.1/32".to_owned()]),
-            base_url: Some("http://proxy.example".to_owned()),
+            server: ServerArgs {
+                trusted_proxies: trusted.then(|| vec!["127.0.0.1/32".to_owned()]),
+                base_url: Some("http://proxy.example".to_owned()),
+                ..ServerArgs::default()
+            },
             ..Overrides::default()
         })
         .await;

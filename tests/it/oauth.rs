@@ -9,7 +9,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use base64::Engine;
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
-use soloist::config::Overrides;
+use soloist::config::{GithubArgs, GoogleArgs, Overrides};
 
 use crate::support::{TestApp, spawn_app_with};
 
@@ -119,15 +119,19 @@ pub async fn start_provider() -> (Provider, String) {
 async fn app_with_providers() -> (TestApp, Provider) {
     let (provider, url) = start_provider().await;
     let app = spawn_app_with(Overrides {
-        github_client_id: Some("client".into()),
-        github_client_secret: Some("secret".into()),
-        github_url: Some(url.clone()),
-        github_api_url: Some(url.clone()),
-        google_client_id: Some("client".into()),
-        google_client_secret: Some("secret".into()),
-        google_auth_url: Some(format!("{url}/google/auth")),
-        google_token_url: Some(format!("{url}/google/token")),
-        google_userinfo_url: Some(format!("{url}/google/userinfo")),
+        github: GithubArgs {
+            client_id: Some("client".into()),
+            client_secret: Some("secret".into()),
+            url: Some(url.clone()),
+            api_url: Some(url.clone()),
+        },
+        google: GoogleArgs {
+            client_id: Some("client".into()),
+            client_secret: Some("secret".into()),
+            auth_url: Some(format!("{url}/google/auth")),
+            token_url: Some(format!("{url}/google/token")),
+            userinfo_url: Some(format!("{url}/google/userinfo")),
+        },
         ..Overrides::default()
     })
     .await;

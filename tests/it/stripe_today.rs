@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
-use soloist::config::Overrides;
+use soloist::config::{Config, Overrides, StripeArgs};
 
 use crate::billing::{app_with_stripe, count, plans, subscriber, user_id};
 use crate::stripe::{
@@ -593,11 +593,16 @@ async fn billing_sync_corrects_drift_from_the_stripe_api_with_audit_rows() {
         "price_pro",
         &uuid::Uuid::new_v4().to_string(),
     ));
-    let config = soloist::billing::stripe::StripeConfig::configured(&Overrides {
-        stripe_secret_key: Some(SECRET_KEY.to_owned()),
-        stripe_api_url: Some(stripe.url.clone()),
+    let config = Config::resolve(Overrides {
+        stripe: StripeArgs {
+            secret_key: Some(SECRET_KEY.to_owned()),
+            api_url: Some(stripe.url.clone()),
+            ..StripeArgs::default()
+        },
         ..Overrides::default()
     })
+    .unwrap()
+    .stripe
     .unwrap();
     let client = soloist::billing::stripe::StripeClient::new(&config)
         .unwrap()

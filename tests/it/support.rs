@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides};
+use soloist::config::{Config, DatabaseArgs, Overrides, ServerArgs};
 use soloist::postgres::{Credentials, DataDir, EmbeddedOptions, EmbeddedPostgres, Quiet};
 
 /// The `soloist` binary Cargo built for these tests.
@@ -218,10 +218,16 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
     let db = migrated_db().await;
     let config = Config::resolve(Overrides {
-        database_url: Some(db.url()),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
-        workers: overrides.workers.or(Some(2)),
-        pool_size: overrides.pool_size.or(Some(8)),
+        database: DatabaseArgs {
+            url: Some(db.url()),
+            pool_size: overrides.database.pool_size.or(Some(8)),
+            ..overrides.database
+        },
+        server: ServerArgs {
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            workers: overrides.server.workers.or(Some(2)),
+            ..overrides.server
+        },
         ..overrides
     })
     .unwrap();

@@ -1,4 +1,4 @@
-//! Stripe settings, from the configuration.
+//! Stripe settings; `config` builds them from its `[stripe]` section.
 
 /// Stripe settings.
 #[derive(Clone, Debug)]
@@ -12,29 +12,6 @@ pub struct StripeConfig {
 }
 
 impl StripeConfig {
-    /// The configuration, when a key or a webhook secret is set.
-    pub fn configured(values: &crate::config::Overrides) -> Option<Self> {
-        let present = |value: &Option<String>| {
-            value
-                .as_ref()
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
-        let secret_key = present(&values.stripe_secret_key);
-        let webhook_secret = present(&values.stripe_webhook_secret);
-        if secret_key.is_none() && webhook_secret.is_none() {
-            return None;
-        }
-        Some(Self {
-            secret_key,
-            webhook_secret,
-            api_url: present(&values.stripe_api_url)
-                .unwrap_or_else(|| "https://api.stripe.com".to_owned())
-                .trim_end_matches('/')
-                .to_owned(),
-        })
-    }
-
     /// The origins of the pages Stripe hosts for visitors (Checkout and the
     /// Customer Portal). Soloist answers a form with a redirect there, and
     /// browsers block that unless the Content-Security-Policy's
