@@ -2,10 +2,12 @@
 //! (the seed's users.ts and auth.ts), and the pages that sign people in.
 
 pub mod admin;
+pub mod linking;
 pub mod model;
 pub mod oauth;
 pub mod pages;
 pub mod paths;
 pub mod proof;
+pub mod registration;
 pub mod secrets;
 pub mod store;

@@ -5,18 +5,19 @@
 mod overview;
 pub mod paths;
 pub mod store;
+mod user;
 mod users;
 
 crate::web::routes::route_table! {
     pub fn routes, pub const ROUTES = [
         paths::OVERVIEW, Admin => { get: overview::overview },
         paths::USERS, Admin => { get: users::list },
-        paths::USER, Admin => { get: users::detail },
-        paths::USER_ROLE, Admin => { post: users::change_role },
-        paths::USER_ACTIVE, Admin => { post: users::change_active },
-        paths::USER_VERIFICATION, Admin => { post: users::resend_verification },
+        paths::USER, Admin => { get: user::detail },
+        paths::USER_ROLE, Admin => { post: user::change_role },
+        paths::USER_ACTIVE, Admin => { post: user::change_active },
+        paths::USER_VERIFICATION, Admin => { post: user::resend_verification },
         paths::AUDIT, Admin => { get: crate::audit::pages::list },
-        paths::AUDIT_CSV, Admin => { get: crate::audit::pages::export },
+        paths::AUDIT_CSV, Admin => { get: crate::audit::export::export },
         paths::AUDIT_ENTRY, Admin => { get: crate::audit::pages::detail },
     ]
 }

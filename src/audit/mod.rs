@@ -1,6 +1,7 @@
 //! The audit trail (the seed's audit.ts).
 
 pub mod change;
+pub mod export;
 pub mod model;
 pub mod pages;
 pub mod store;

@@ -2,10 +2,18 @@
 //! settings, first-run setup. Handlers parse input, call the store inside
 //! one transaction (with its audit row), and render or redirect.
 
-mod email_links;
+mod account;
+mod links;
+mod magic_link;
 mod oauth;
-mod settings;
+mod outbox;
+mod password_reset;
+mod profile;
+mod security;
+mod setup;
 mod sign_in;
+mod sign_up;
+mod verification;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
@@ -23,41 +31,41 @@ use crate::web::AppState;
 use crate::web::failure::PageError;
 use crate::web::visitor::Visitor;
 
-pub use sign_in::{SignUpErrors, SignUpForm};
+pub use sign_up::{SignUpErrors, SignUpForm};
 
 crate::web::routes::route_table! {
     pub fn routes, pub const ROUTES = [
-        paths::SIGN_UP, Public => { get: sign_in::sign_up_page, post: sign_in::sign_up },
+        paths::SIGN_UP, Public => { get: sign_up::sign_up_page, post: sign_up::sign_up },
         paths::SIGN_IN, Public => { get: sign_in::sign_in_page, post: sign_in::sign_in },
         paths::SIGN_OUT, Public => { post: sign_in::sign_out },
-        paths::SETUP, Public => { get: sign_in::setup_page, post: sign_in::setup },
-        paths::VERIFY_EMAIL, Public => { get: email_links::verify_page, post: email_links::verify },
-        paths::VERIFY_EMAIL_RESEND, Public => { post: email_links::resend_verification },
+        paths::SETUP, Public => { get: setup::setup_page, post: setup::setup },
+        paths::VERIFY_EMAIL, Public => { get: verification::verify_page, post: verification::verify },
+        paths::VERIFY_EMAIL_RESEND, Public => { post: verification::resend_verification },
         paths::RESET_PASSWORD, Public => {
-            get: email_links::reset_request_page,
-            post: email_links::reset_request,
+            get: password_reset::reset_request_page,
+            post: password_reset::reset_request,
         },
         paths::RESET_PASSWORD_CONFIRM, Public => {
-            get: email_links::reset_page,
-            post: email_links::reset,
+            get: password_reset::reset_page,
+            post: password_reset::reset,
         },
         paths::MAGIC_LINK, Public => {
-            get: email_links::magic_link_page,
-            post: email_links::magic_link_request,
+            get: magic_link::magic_link_page,
+            post: magic_link::magic_link_request,
         },
         paths::MAGIC_LINK_CONFIRM, Public => {
-            get: email_links::magic_link_confirm_page,
-            post: email_links::magic_link_sign_in,
+            get: magic_link::magic_link_confirm_page,
+            post: magic_link::magic_link_sign_in,
         },
-        paths::ACCOUNT, Member => { get: settings::account },
-        paths::PROFILE, Member => { get: settings::profile_page, post: settings::update_profile },
-        paths::EMAIL, Member => { post: settings::change_email },
-        paths::SECURITY, Member => { get: settings::security },
-        paths::PASSWORD, Member => { post: settings::change_password },
-        paths::PASSWORD_LINK, Member => { post: settings::password_link },
-        paths::END_OTHER_SESSIONS, Member => { post: settings::end_other_sessions },
-        paths::END_SESSION, Member => { post: settings::end_session },
-        paths::OUTBOX, Admin => { get: settings::outbox },
+        paths::ACCOUNT, Member => { get: account::account },
+        paths::PROFILE, Member => { get: profile::profile_page, post: profile::update_profile },
+        paths::EMAIL, Member => { post: profile::change_email },
+        paths::SECURITY, Member => { get: security::security },
+        paths::PASSWORD, Member => { post: security::change_password },
+        paths::PASSWORD_LINK, Member => { post: security::password_link },
+        paths::END_OTHER_SESSIONS, Member => { post: security::end_other_sessions },
+        paths::END_SESSION, Member => { post: security::end_session },
+        paths::OUTBOX, Admin => { get: outbox::outbox },
         paths::OAUTH_START, Public => { get: oauth::start },
         paths::OAUTH_CALLBACK, Public => { get: oauth::callback },
     ]

@@ -1,27 +1,18 @@
 //! `GET /auth/{provider}` and its callback: sign-in with GitHub or Google.
-//!
-//! Linking rules (against account pre-hijacking): a provider identity
-//! already linked signs its user in; otherwise the provider must vouch for
-//! the email address. An existing account with that address is linked and
-//! its owner told by mail; if its address was not confirmed, this is its
-//! first proof, which removes a password chosen before it
-//! ([`crate::accounts::proof`]). An administrator's account is linked only
-//! from a browser already signed in to it.
+//! Which account it signs in to is decided by
+//! [`crate::accounts::linking`].
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::email_links::check_email_page;
+use super::links::check_email_page;
 use super::start_session;
-use crate::accounts::model::{NewAccount, NewUser, Role};
+use crate::accounts::linking::{self, Linking};
 use crate::accounts::oauth::{OAuthError, Provider, fetch_profile};
-use crate::accounts::proof;
 use crate::accounts::secrets::{random_token, same_secret};
-use crate::accounts::store;
 use crate::audit::Actor;
-use crate::audit::{self, AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::failure::PageError;
 use crate::web::respond::{safe_next, see_other};
@@ -159,135 +150,58 @@ pub async fn callback(
     let slug = provider.kind.slug();
     let mut client = state.pool.get().await?;
     let transaction = client.transaction().await?;
-    let linked = store::user_by_provider_account(&transaction, slug, &profile.id).await?;
+    let signed_in = visitor
+        .signed_in
+        .as_ref()
+        .map(|signed_in| signed_in.user.id);
+    let linking = linking::sign_in_with_provider(
+        &transaction,
+        &Actor::from(&visitor),
+        signed_in,
+        slug,
+        &profile,
+    )
+    .await?;
     let mut linked_notice = None;
-    let user = match linked {
-        Some(user) => user,
-        None => {
-            let Some(email) = profile.verified_email.clone() else {
-                return Ok(refused(
-                    &visitor,
-                    "No verified email address",
-                    &format!(
-                        "Your {} account has no verified email address, so it cannot sign in here.",
-                        provider.kind
-                    ),
-                    StatusCode::FORBIDDEN,
+    let user = match linking {
+        Linking::Known(user) | Linking::Created(user) => user,
+        Linking::LinkedExisting { user, tell_owner } => {
+            if tell_owner {
+                let site = state.mail_site();
+                let facts = crate::mail::messages::provider_connected::Facts {
+                    name: user.name.clone(),
+                    provider: provider.kind.to_string(),
+                };
+                linked_notice = Some(crate::mail::messages::or_plain(
+                    facts.to(&site, &user.email),
+                    &user.email,
+                    &facts.subject(&site),
                 ));
-            };
-            let user = match store::user_by_email(&transaction, &email).await? {
-                // An administrator's account is linked only from a browser
-                // already signed in to it (the password, or a mailed link,
-                // proved who is linking).
-                Some(existing)
-                    if existing.role == Role::Admin
-                        && visitor
-                            .signed_in
-                            .as_ref()
-                            .is_none_or(|signed_in| signed_in.user.id != existing.id) =>
-                {
-                    return Ok(refused(
-                        &visitor,
-                        "Sign in first",
-                        &format!(
-                            "{email} is an administrator's account. Sign in to it with its password or a \
-                             sign-in link, then connect {} from Security, in the same browser.",
-                            provider.kind
-                        ),
-                        StatusCode::FORBIDDEN,
-                    ));
-                }
-                Some(existing) => {
-                    // The provider vouches for the address: the first proof
-                    // of an unconfirmed account removes a password someone
-                    // may have chosen for it before.
-                    proof::address_proven(
-                        &transaction,
-                        &existing,
-                        false,
-                        &audit::Actor {
-                            user_id: Some(existing.id),
-                            ..Actor::from(&visitor)
-                        },
-                        slug,
-                    )
-                    .await?;
-                    if existing.email_verified {
-                        let site = state.mail_site();
-                        let facts = crate::mail::messages::provider_connected::Facts {
-                            name: existing.name.clone(),
-                            provider: provider.kind.to_string(),
-                        };
-                        linked_notice = Some(crate::mail::messages::or_plain(
-                            facts.to(&site, &existing.email),
-                            &existing.email,
-                            &facts.subject(&site),
-                        ));
-                    }
-                    store::user_by_id(&transaction, existing.id)
-                        .await?
-                        .ok_or(PageError::NotFound)?
-                }
-                None => {
-                    let name: String = profile
-                        .name
-                        .chars()
-                        .filter(|character| !character.is_control())
-                        .take(100)
-                        .collect();
-                    let user = store::create_user(
-                        &transaction,
-                        &NewUser {
-                            email: email.clone(),
-                            name,
-                            role: Role::User,
-                        },
-                    )
-                    .await?;
-                    store::create_profile(&transaction, user.id).await?;
-                    store::mark_verified(&transaction, &email).await?;
-                    let mut entry = audit::Actor {
-                        user_id: Some(user.id),
-                        ..Actor::from(&visitor)
-                    }
-                    .entry(
-                        AuditAction::Create,
-                        AuditEntity::Users,
-                        Some(user.id.0),
-                        audit::created(&user),
-                    );
-                    entry.metadata = Some(serde_json::json!({ "via": slug }));
-                    audit::store::record(&transaction, &entry).await?;
-                    store::user_by_id(&transaction, user.id)
-                        .await?
-                        .ok_or(PageError::NotFound)?
-                }
-            };
-            let account = store::link_account(
-                &transaction,
-                &NewAccount {
-                    user_id: user.id,
-                    provider: slug.to_owned(),
-                    provider_account_id: profile.id.clone(),
-                    kind: "oauth".to_owned(),
-                },
-            )
-            .await?;
-            audit::store::record(
-                &transaction,
-                &audit::Actor {
-                    user_id: Some(user.id),
-                    ..Actor::from(&visitor)
-                }
-                .entry(
-                    AuditAction::Create,
-                    AuditEntity::Accounts,
-                    Some(account.id.0),
-                    audit::created(&account),
-                ),
-            )
-            .await?;
+            }
             user
+        }
+        Linking::NoVerifiedEmail => {
+            return Ok(refused(
+                &visitor,
+                "No verified email address",
+                &format!(
+                    "Your {} account has no verified email address, so it cannot sign in here.",
+                    provider.kind
+                ),
+                StatusCode::FORBIDDEN,
+            ));
+        }
+        Linking::AdminMustSignInFirst { email } => {
+            return Ok(refused(
+                &visitor,
+                "Sign in first",
+                &format!(
+                    "{email} is an administrator's account. Sign in to it with its password or a \
+                     sign-in link, then connect {} from Security, in the same browser.",
+                    provider.kind
+                ),
+                StatusCode::FORBIDDEN,
+            ));
         }
     };
     if !user.is_active {
