@@ -164,7 +164,7 @@ async fn user_view(
             .map(|post| {
                 (
                     post.title.clone(),
-                    format!("/posts/{}/edit", post.id),
+                    crate::content::paths::edit_post(post.id),
                     post.status.as_str().to_owned(),
                 )
             })
@@ -173,9 +173,10 @@ async fn user_view(
             .iter()
             .map(crate::audit::pages::EntryView::of)
             .collect(),
-        trail_url: format!("/admin/audit?{}", query(&[("actor", &user.email)])),
+        trail_url: format!("{}?{}", paths::AUDIT, query(&[("actor", &user.email)])),
         account_trail_url: format!(
-            "/admin/audit?{}",
+            "{}?{}",
+            paths::AUDIT,
             query(&[("entity", "users"), ("entity_id", &id.to_string())])
         ),
         error,
@@ -222,7 +223,7 @@ pub async fn change_role(
         .await?
         .ok_or(PageError::NotFound)?;
     if user.role == role {
-        return Ok(see_other(&format!("/admin/users/{id}")));
+        return Ok(see_other(&paths::user(id)));
     }
     if user.role == Role::Admin
         && user.is_active
@@ -290,7 +291,7 @@ pub async fn change_active(
         .await?
         .ok_or(PageError::NotFound)?;
     if user.is_active == active {
-        return Ok(see_other(&format!("/admin/users/{id}")));
+        return Ok(see_other(&paths::user(id)));
     }
     if !active
         && user.role == Role::Admin

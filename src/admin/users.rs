@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::store;
+use crate::admin::paths;
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::failure::PageError;
@@ -95,7 +96,7 @@ pub async fn list(
         users: users
             .iter()
             .map(|user| UserRow {
-                url: format!("/admin/users/{}", user.id),
+                url: paths::user(user.id),
                 name: user.name.clone(),
                 email: user.email.clone(),
                 role: user.role.as_str().to_owned(),
@@ -105,8 +106,8 @@ pub async fn list(
                 last_login: day(user.last_login_at),
             })
             .collect(),
-        next_url: more.then(|| format!("/admin/users?{search}&page={}", page + 1)),
-        previous_url: (page > 1).then(|| format!("/admin/users?{search}&page={}", page - 1)),
+        next_url: more.then(|| format!("{}?{search}&page={}", paths::USERS, page + 1)),
+        previous_url: (page > 1).then(|| format!("{}?{search}&page={}", paths::USERS, page - 1)),
         q,
     };
     Ok(render(&page_view, StatusCode::OK))

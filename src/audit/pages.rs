@@ -9,6 +9,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::store::{self, AuditCursor, AuditEntry, AuditFilter};
+use crate::admin::paths;
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::failure::PageError;
@@ -154,7 +155,7 @@ impl EntryView {
             .map(|(field, ..)| field)
             .collect();
         Self {
-            url: format!("/admin/audit/{}", entry.log.id),
+            url: paths::audit_entry(entry.log.id),
             when: when(entry.log.created_at),
             actor: entry.actor_email.clone().unwrap_or_else(|| {
                 if entry.log.user_id.is_some() {
@@ -214,7 +215,7 @@ pub async fn list(
                 created_at: last.log.created_at,
                 id: last.log.id.0,
             };
-            format!("/admin/audit?{base}&after={}", cursor.encode())
+            format!("{}?{base}&after={}", paths::AUDIT, cursor.encode())
         })
     } else {
         None
@@ -223,8 +224,8 @@ pub async fn list(
         layout: Layout::for_visitor(&visitor, "Audit trail", "Every change, newest first."),
         entries: entries.iter().map(EntryView::of).collect(),
         older_url,
-        newest_url: cursor.map(|_| format!("/admin/audit?{base}")),
-        export_url: format!("/admin/audit.csv?{base}"),
+        newest_url: cursor.map(|_| format!("{}?{base}", paths::AUDIT)),
+        export_url: format!("{}?{base}", paths::AUDIT_CSV),
         filters: query.into_inner(),
     };
     Ok(render(&page, StatusCode::OK))
@@ -272,7 +273,8 @@ pub async fn detail(
             .unwrap_or_default(),
         entity_url: entry.log.entity_id.map(|id| {
             format!(
-                "/admin/audit?{}",
+                "{}?{}",
+                paths::AUDIT,
                 serde_html_form::to_string([
                     ("entity", entry.log.entity.as_str()),
                     ("entity_id", &id.to_string())

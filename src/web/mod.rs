@@ -265,8 +265,8 @@ async fn no_store_when_signed_in(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let private = request.path().starts_with("/admin")
-        || request.path().starts_with("/account")
+    let private = request.path().starts_with(crate::admin::paths::OVERVIEW)
+        || request.path().starts_with(crate::accounts::paths::ACCOUNT)
         || request
             .app_data::<web::Data<AppState>>()
             .is_some_and(|state| request.cookie(&state.session_cookie_name).is_some());

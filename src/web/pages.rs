@@ -155,7 +155,7 @@ pub async fn home(
     }
     let featured = crate::content::pages::featured_cards(&state).await?;
     if !featured.is_empty() {
-        layout.extra_css = Some("/categories.css".to_owned());
+        layout.extra_css = Some(crate::content::paths::CATEGORY_STYLES.to_owned());
     }
     let is_admin = layout.is_admin;
     let page = HomePage {

@@ -8,6 +8,7 @@
     reason = "test code fails loudly by design"
 )]
 
+mod account_rules;
 mod accounts;
 mod attacks;
 mod audit;
