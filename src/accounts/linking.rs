@@ -68,10 +68,7 @@ pub async fn sign_in_with_provider(
             return Ok(Linking::AdminMustSignInFirst { email });
         }
         Some(existing) => {
-            let as_owner = Actor {
-                user_id: Some(existing.id),
-                ..actor.clone()
-            };
+            let as_owner = actor.as_user(existing.id);
             proof::address_proven(client, &existing, false, &as_owner, provider).await?;
             let user = crate::db::required(store::user_by_id(client, existing.id).await?)?;
             let linking = Linking::LinkedExisting {
@@ -95,10 +92,7 @@ pub async fn sign_in_with_provider(
         },
     )
     .await?;
-    let as_user = Actor {
-        user_id: Some(user.id),
-        ..actor.clone()
-    };
+    let as_user = actor.as_user(user.id);
     audit::store::record(
         client,
         &as_user.entry(
@@ -137,11 +131,7 @@ async fn create_user(
     .await?;
     store::create_profile(client, user.id).await?;
     store::mark_verified(client, email).await?;
-    let mut entry = Actor {
-        user_id: Some(user.id),
-        ..actor.clone()
-    }
-    .entry(
+    let mut entry = actor.as_user(user.id).entry(
         AuditAction::Create,
         AuditEntity::Users,
         Some(user.id.0),

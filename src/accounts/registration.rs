@@ -51,10 +51,7 @@ pub async fn register(
     };
     store::create_profile(client, user.id).await?;
     store::set_password_hash(client, user.id, &sign_up.password_hash).await?;
-    let as_user = Actor {
-        user_id: Some(user.id),
-        ..actor.clone()
-    };
+    let as_user = actor.as_user(user.id);
     audit::store::record(
         client,
         &as_user.entry(

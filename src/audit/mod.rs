@@ -42,6 +42,15 @@ impl Actor {
         }
     }
 
+    /// The same client, acting as `user_id` (the user a sign-up, a
+    /// sign-in or a mailed link is about, before a session says so).
+    pub fn as_user(&self, user_id: UserId) -> Self {
+        Self {
+            user_id: Some(user_id),
+            ..self.clone()
+        }
+    }
+
     /// The same actor, acting in the request `request_id`.
     pub fn in_request(self, request_id: Option<&str>) -> Self {
         Self {

@@ -14,7 +14,6 @@ use crate::accounts::proof;
 use crate::accounts::secrets::token_hash;
 use crate::accounts::store;
 use crate::audit::Actor;
-use crate::audit::{self};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
 use crate::web::failure::PageError;
@@ -125,10 +124,7 @@ pub async fn magic_link_sign_in(
         &transaction,
         &user,
         false,
-        &audit::Actor {
-            user_id: Some(user.id),
-            ..Actor::from(&visitor)
-        },
+        &Actor::from(&visitor).as_user(user.id),
         "magic link",
     )
     .await?;

@@ -121,11 +121,7 @@ pub async fn start_session(
     )
     .await?;
     store::mark_login(client, user.id).await?;
-    let mut entry = Actor {
-        user_id: Some(user.id),
-        ..Actor::from(visitor)
-    }
-    .entry(
+    let mut entry = Actor::from(visitor).as_user(user.id).entry(
         AuditAction::Login,
         AuditEntity::Sessions,
         Some(session.id.0),

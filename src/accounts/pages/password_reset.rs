@@ -232,10 +232,7 @@ pub async fn reset(
     let Some(user) = store::user_by_email(&transaction, &email).await? else {
         return Ok(expired_link(&visitor));
     };
-    let actor = audit::Actor {
-        user_id: Some(user.id),
-        ..Actor::from(&visitor)
-    };
+    let actor = Actor::from(&visitor).as_user(user.id);
     // Opening the mailed link proves the address too; the new password is
     // the prover's own.
     proof::address_proven(&transaction, &user, true, &actor, "password reset").await?;

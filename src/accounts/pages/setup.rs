@@ -208,10 +208,7 @@ pub async fn setup(
     store::mark_verified(&transaction, &email).await?;
     store::set_password_hash(&transaction, user.id, &password_hash).await?;
     store::clear_setup_tokens(&transaction).await?;
-    let actor = audit::Actor {
-        user_id: Some(user.id),
-        ..Actor::from(&visitor)
-    };
+    let actor = Actor::from(&visitor).as_user(user.id);
     let changes =
         audit::created(&Fields::of("role", Role::Admin)).secret("password_hash", Secret::Set);
     let mut entry = actor.entry(

@@ -118,11 +118,7 @@ pub async fn verify(
             let changes = audit::changed(&Fields::of("email", &old), &Fields::of("email", &email));
             audit::store::record(
                 &transaction,
-                &audit::Actor {
-                    user_id: Some(user_id),
-                    ..Actor::from(&visitor)
-                }
-                .entry(
+                &Actor::from(&visitor).as_user(user_id).entry(
                     AuditAction::Update,
                     AuditEntity::Users,
                     Some(user_id.0),
@@ -147,10 +143,7 @@ pub async fn verify(
                     &transaction,
                     &user,
                     keep_password,
-                    &audit::Actor {
-                        user_id: Some(user.id),
-                        ..Actor::from(&visitor)
-                    },
+                    &Actor::from(&visitor).as_user(user.id),
                     "email verification",
                 )
                 .await?;
