@@ -1,0 +1,119 @@
+//! Content over HTTP: writers' flows, the public blog, feeds, and the
+//! attacks on them.
+
+mod categories;
+mod drafts_and_tags;
+mod escaping;
+mod reading;
+mod writing;
+
+use reqwest::StatusCode;
+
+use crate::support::TestApp;
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Saves a new post through the editor and returns its id.
+async fn write_post(app: &TestApp, browser: &reqwest::Client, fields: &[(&str, &str)]) -> String {
+    let response = app.post_form(browser, "/posts/new", "/posts", fields).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        response.text().await.unwrap()
+    );
+    let to = location(&response);
+    to.trim_start_matches("/posts/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn set_status(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    id: &str,
+    status: &str,
+) -> reqwest::Response {
+    app.post_form(
+        browser,
+        &format!("/posts/{id}/edit"),
+        &format!("/posts/{id}/status"),
+        &[("status", status)],
+    )
+    .await
+}
+
+async fn publish(app: &TestApp, browser: &reqwest::Client, id: &str) {
+    let response = set_status(app, browser, id, "published").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+async fn audit_rows(app: &TestApp, entity: &str) -> Vec<(String, serde_json::Value)> {
+    app.sql()
+        .await
+        .query(
+            "SELECT action, coalesce(changes, 'null'::jsonb) FROM audit_logs WHERE entity = $1 ORDER BY created_at, id",
+            &[&entity],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+async fn usage(app: &TestApp, slug: &str) -> i32 {
+    app.sql()
+        .await
+        .query_one("SELECT usage_count FROM tags WHERE slug = $1", &[&slug])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// Creates a plan with "Featured posts" and gives it to `email` by hand,
+/// as an admin does for a customer who pays another way.
+pub async fn grant_featuring(app: &TestApp, admin: &reqwest::Client, email: &str) {
+    let created = app
+        .post_form(
+            admin,
+            "/admin/plans",
+            "/admin/plans",
+            &[
+                ("name", "Writer"),
+                ("price", "9"),
+                ("currency", "USD"),
+                ("interval", "month"),
+                ("features", "Featured posts\nUnlimited posts"),
+                ("active", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let plan: String = app
+        .sql()
+        .await
+        .query_one(
+            "SELECT id::text FROM subscription_plans WHERE name = 'Writer'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let granted = app
+        .post_form(
+            admin,
+            "/admin/subscriptions",
+            "/admin/subscriptions/grant",
+            &[("email", email), ("plan_id", &plan)],
+        )
+        .await;
+    assert_eq!(
+        location(&granted),
+        "/admin/subscriptions?notice=plan-granted"
+    );
+}

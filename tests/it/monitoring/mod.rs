@@ -1,0 +1,52 @@
+//! Monitoring: readiness, Prometheus metrics and who may read them, request
+//! ids in responses, logs and audit rows, the admin "Database" page, client
+//! addresses behind trusted proxies, and an exhausted pool.
+
+mod database;
+mod metrics;
+mod proxies;
+mod request_ids;
+
+use crate::support::TestApp;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Makes a verified account `email` (an admin) that signs in with [`PASSWORD`].
+async fn account(app: &TestApp, email: &str) {
+    use soloist::accounts::secrets::{Password, PasswordHasherPool};
+    let hasher = PasswordHasherPool::new(1).unwrap();
+    let password = Password::new(PASSWORD, &[]).unwrap();
+    soloist::accounts::admin::create_admin(
+        &app.soloist.pool,
+        &hasher,
+        email,
+        "Someone",
+        Some(&password),
+    )
+    .await
+    .unwrap();
+}
+
+/// Signs `email` in from a browser that sends `forwarded_for` as its
+/// X-Forwarded-For (as a proxy would, or a client forging one).
+async fn sign_in_forwarded(
+    app: &TestApp,
+    email: &str,
+    forwarded_for: &str,
+) -> (reqwest::Client, reqwest::Response) {
+    let browser = app.new_browser();
+    let token = app.csrf(&browser, "/sign-in").await;
+    let response = browser
+        .post(format!("{}/sign-in", app.url))
+        .header("X-Forwarded-For", forwarded_for)
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "signing in {email}");
+    (browser, response)
+}
