@@ -2,14 +2,14 @@
 
 use reqwest::StatusCode;
 
-use super::{PASSWORD, app_with_mail, location, sign_in, sign_up};
-use crate::support::csrf_in;
+use crate::support::{PASSWORD, csrf_in, location, spawn_app_with_mail};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_sets_a_new_password_ends_every_session_and_sends_a_notice() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let first = app.new_browser();
-    sign_up(&app, &sink, &first, "reset@example.com").await;
+    app.sign_up_and_verify(&sink, &first, "Ada Lovelace", "reset@example.com", PASSWORD)
+        .await;
     let response = app
         .post_form(
             &first,
@@ -53,13 +53,13 @@ async fn reset_sets_a_new_password_ends_every_session_and_sends_a_notice() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        sign_in(&app, &app.new_browser(), "reset@example.com", PASSWORD)
+        app.sign_in(&app.new_browser(), "reset@example.com", PASSWORD)
             .await
             .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        sign_in(&app, &app.new_browser(), "reset@example.com", new_password)
+        app.sign_in(&app.new_browser(), "reset@example.com", new_password)
             .await
             .status(),
         StatusCode::SEE_OTHER
@@ -82,8 +82,15 @@ async fn reset_sets_a_new_password_ends_every_session_and_sends_a_notice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn magic_links_sign_in_once_and_tokens_refuse_replay_expiry_and_the_wrong_purpose() {
-    let (app, sink) = app_with_mail().await;
-    sign_up(&app, &sink, &app.new_browser(), "magic@example.com").await;
+    let (app, sink) = spawn_app_with_mail().await;
+    app.sign_up_and_verify(
+        &sink,
+        &app.new_browser(),
+        "Ada Lovelace",
+        "magic@example.com",
+        PASSWORD,
+    )
+    .await;
     let browser = app.new_browser();
     app.post_form(
         &browser,
@@ -190,8 +197,15 @@ async fn magic_links_sign_in_once_and_tokens_refuse_replay_expiry_and_the_wrong_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_concurrent_redemptions_of_one_token_sign_in_exactly_once() {
-    let (app, sink) = app_with_mail().await;
-    sign_up(&app, &sink, &app.new_browser(), "race@example.com").await;
+    let (app, sink) = spawn_app_with_mail().await;
+    app.sign_up_and_verify(
+        &sink,
+        &app.new_browser(),
+        "Ada Lovelace",
+        "race@example.com",
+        PASSWORD,
+    )
+    .await;
     app.post_form(
         &app.new_browser(),
         "/magic-link",

@@ -1,15 +1,21 @@
 //! The profile: its fields and theme, an email change, and times shown in
 //! the user's time zone.
 
+use crate::support::{PASSWORD, location, spawn_app_with_mail};
 use reqwest::StatusCode;
-
-use super::{PASSWORD, app_with_mail, location, sign_up};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_profile_saves_and_its_theme_applies_to_every_page() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
-    sign_up(&app, &sink, &browser, "theme@example.com").await;
+    app.sign_up_and_verify(
+        &sink,
+        &browser,
+        "Ada Lovelace",
+        "theme@example.com",
+        PASSWORD,
+    )
+    .await;
     let bad = app
         .post_form(
             &browser,
@@ -113,9 +119,10 @@ async fn the_profile_saves_and_its_theme_applies_to_every_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_email_needs_the_password_and_a_confirmed_link() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
-    sign_up(&app, &sink, &browser, "old@example.com").await;
+    app.sign_up_and_verify(&sink, &browser, "Ada Lovelace", "old@example.com", PASSWORD)
+        .await;
     let refused = app
         .post_form(
             &browser,
@@ -162,13 +169,7 @@ async fn changing_the_email_needs_the_password_and_a_confirmed_link() {
         email, "old@example.com",
         "nothing changes before the link is opened"
     );
-    app.post_form(
-        &browser,
-        "/verify-email",
-        "/verify-email",
-        &[("token", &mail.token())],
-    )
-    .await;
+    app.verify(&browser, &mail.token()).await;
     let email: String = app
         .sql()
         .await
@@ -184,9 +185,16 @@ async fn changing_the_email_needs_the_password_and_a_confirmed_link() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn times_are_shown_in_the_users_time_zone() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
-    sign_up(&app, &sink, &browser, "tokyo@example.com").await;
+    app.sign_up_and_verify(
+        &sink,
+        &browser,
+        "Ada Lovelace",
+        "tokyo@example.com",
+        PASSWORD,
+    )
+    .await;
     app.sql()
         .await
         .execute("UPDATE user_profiles SET timezone = 'Asia/Tokyo'", &[])

@@ -3,14 +3,20 @@
 
 use reqwest::StatusCode;
 
-use super::{PASSWORD, app_with_mail, location, sign_in, sign_up};
-use crate::support::sample_paths;
+use crate::support::{PASSWORD, location, sample_paths, spawn_app_with_mail};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_post_route_refuses_a_missing_wrong_or_cross_site_csrf_token() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
-    sign_up(&app, &sink, &browser, "csrf@example.com").await;
+    app.sign_up_and_verify(
+        &sink,
+        &browser,
+        "Ada Lovelace",
+        "csrf@example.com",
+        PASSWORD,
+    )
+    .await;
     let good = app.csrf(&browser, "/account").await;
     for route in &sample_paths(
         soloist::accounts::pages::ROUTES,
@@ -100,18 +106,26 @@ async fn every_post_route_refuses_a_missing_wrong_or_cross_site_csrf_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_listed_and_ended_by_their_owner_only() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let alice = app.new_browser();
-    sign_up(&app, &sink, &alice, "alice@example.com").await;
+    app.sign_up_and_verify(&sink, &alice, "Ada Lovelace", "alice@example.com", PASSWORD)
+        .await;
     let alice_laptop = app.new_browser();
     assert_eq!(
-        sign_in(&app, &alice_laptop, "alice@example.com", PASSWORD)
+        app.sign_in(&alice_laptop, "alice@example.com", PASSWORD)
             .await
             .status(),
         StatusCode::SEE_OTHER
     );
     let mallory = app.new_browser();
-    sign_up(&app, &sink, &mallory, "mallory@example.com").await;
+    app.sign_up_and_verify(
+        &sink,
+        &mallory,
+        "Ada Lovelace",
+        "mallory@example.com",
+        PASSWORD,
+    )
+    .await;
 
     let page = alice
         .get(format!("{}/account/security", app.url))
@@ -195,11 +209,18 @@ async fn sessions_are_listed_and_ended_by_their_owner_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
-    sign_up(&app, &sink, &browser, "change@example.com").await;
+    app.sign_up_and_verify(
+        &sink,
+        &browser,
+        "Ada Lovelace",
+        "change@example.com",
+        PASSWORD,
+    )
+    .await;
     let other = app.new_browser();
-    sign_in(&app, &other, "change@example.com", PASSWORD).await;
+    app.sign_in(&other, "change@example.com", PASSWORD).await;
     let wrong = app
         .post_form(
             &browser,
@@ -250,8 +271,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         200
     );
     assert_eq!(
-        sign_in(
-            &app,
+        app.sign_in(
             &app.new_browser(),
             "change@example.com",
             "another fine passphrase"

@@ -3,8 +3,7 @@
 use reqwest::StatusCode;
 use soloist::config::Overrides;
 
-use super::{PASSWORD, location};
-use crate::support::spawn_app_with;
+use crate::support::{PASSWORD, location, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_once() {
@@ -35,50 +34,10 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
 
     // Without SMTP, mail lands in the outbox: a user signs up from it.
     let user = app.new_browser();
-    app.post_form(
-        &user,
-        "/sign-up",
-        "/sign-up",
-        &[
-            ("name", "User"),
-            ("email", "user@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    // The mail is written after the answer: wait for it.
-    let sql = app.sql().await;
-    let mut token_mail = None;
-    for _ in 0..100 {
-        token_mail = sql
-            .query_opt(
-                "SELECT body FROM mail_outbox WHERE to_address = 'user@example.com'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .map(|row| row.get::<_, String>(0));
-        if token_mail.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let token_mail = token_mail.expect("the sign-up mail is in the outbox");
-    let token = token_mail
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
-    app.post_form(
-        &user,
-        "/verify-email",
-        "/verify-email",
-        &[("token", &token)],
-    )
-    .await;
+    app.sign_up(&user, "User", "user@example.com", PASSWORD)
+        .await;
+    let token = app.outbox_token("user@example.com").await;
+    app.verify(&user, &token).await;
     assert_eq!(
         user.get(format!("{}/admin/outbox", app.url))
             .send()

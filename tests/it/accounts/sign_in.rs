@@ -3,13 +3,20 @@
 
 use reqwest::StatusCode;
 
-use super::{PASSWORD, app_with_mail, audit_actions, location, sign_in, sign_up};
-use crate::support::csrf_in;
+use super::audit_actions;
+use crate::support::{PASSWORD, csrf_in, location, spawn_app_with_mail};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_issues_a_new_session_token_and_sign_out_ends_it() {
-    let (app, sink) = app_with_mail().await;
-    sign_up(&app, &sink, &app.new_browser(), "fix@example.com").await;
+    let (app, sink) = spawn_app_with_mail().await;
+    app.sign_up_and_verify(
+        &sink,
+        &app.new_browser(),
+        "Ada Lovelace",
+        "fix@example.com",
+        PASSWORD,
+    )
+    .await;
     // An attacker plants a session cookie value before the victim signs in.
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -122,8 +129,15 @@ async fn sign_in_issues_a_new_session_token_and_sign_out_ends_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_redirects_only_to_paths_on_this_site() {
-    let (app, sink) = app_with_mail().await;
-    sign_up(&app, &sink, &app.new_browser(), "next@example.com").await;
+    let (app, sink) = spawn_app_with_mail().await;
+    app.sign_up_and_verify(
+        &sink,
+        &app.new_browser(),
+        "Ada Lovelace",
+        "next@example.com",
+        PASSWORD,
+    )
+    .await;
     let cases = [
         ("/account/profile", "/account/profile"),
         ("/blog?page=2", "/blog?page=2"),
@@ -158,9 +172,16 @@ async fn next_redirects_only_to_paths_on_this_site() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deactivated_user_cannot_sign_in_and_loses_every_session() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
-    sign_up(&app, &sink, &browser, "gone@example.com").await;
+    app.sign_up_and_verify(
+        &sink,
+        &browser,
+        "Ada Lovelace",
+        "gone@example.com",
+        PASSWORD,
+    )
+    .await;
     app.sql()
         .await
         .execute(
@@ -179,7 +200,7 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_every_session() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        sign_in(&app, &app.new_browser(), "gone@example.com", PASSWORD)
+        app.sign_in(&app.new_browser(), "gone@example.com", PASSWORD)
             .await
             .status(),
         StatusCode::UNAUTHORIZED
@@ -202,7 +223,7 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_every_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_is_rate_limited_per_address_before_any_hashing() {
-    let (app, _sink) = app_with_mail().await;
+    let (app, _sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
     let token = app.csrf(&browser, "/sign-in").await;
     // Limits count per fixed 5-minute window: do not straddle a boundary.
@@ -235,16 +256,9 @@ async fn sign_in_is_rate_limited_per_address_before_any_hashing() {
         "{statuses:?}"
     );
     assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
-    let failures: i64 = app
-        .sql()
-        .await
-        .query_one(
-            "SELECT count(*) FROM audit_logs WHERE action = 'LOGIN_FAILED'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let failures = app
+        .count("SELECT count(*) FROM audit_logs WHERE action = 'LOGIN_FAILED'")
+        .await;
     assert_eq!(
         failures, 30,
         "refused attempts never reach the password check"

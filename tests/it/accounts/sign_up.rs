@@ -3,25 +3,15 @@
 
 use reqwest::StatusCode;
 
-use super::{PASSWORD, app_with_mail, audit_actions, location, sign_in, sign_up};
-use crate::smtp::SmtpSink;
-use crate::support::{TestApp, csrf_in};
+use super::audit_actions;
+use crate::support::{PASSWORD, csrf_in, location, spawn_app_with_mail};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_mails_a_link_that_verifies_the_address_and_signs_in() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
     let response = app
-        .post_form(
-            &browser,
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "Ada"),
-                ("email", "Ada@Example.com"),
-                ("password", PASSWORD),
-            ],
-        )
+        .sign_up(&browser, "Ada", "Ada@Example.com", PASSWORD)
         .await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("Check your email"));
@@ -52,14 +42,7 @@ async fn sign_up_mails_a_link_that_verifies_the_address_and_signs_in() {
         soloist::accounts::secrets::token_hash(&mail.token())
     );
 
-    let confirm = app
-        .post_form(
-            &browser,
-            "/verify-email",
-            "/verify-email",
-            &[("token", &mail.token())],
-        )
-        .await;
+    let confirm = app.verify(&browser, &mail.token()).await;
     assert_eq!(confirm.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&confirm), "/account?notice=email-verified");
     let account = browser
@@ -86,7 +69,7 @@ async fn sign_up_mails_a_link_that_verifies_the_address_and_signs_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_are_hashed_with_argon2id_and_weak_ones_are_refused() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let browser = app.new_browser();
     for (password, message) in [
         ("short", "at least 8"),
@@ -94,16 +77,7 @@ async fn passwords_are_hashed_with_argon2id_and_weak_ones_are_refused() {
         (&"x".repeat(129) as &str, "at most 128"),
     ] {
         let response = app
-            .post_form(
-                &browser,
-                "/sign-up",
-                "/sign-up",
-                &[
-                    ("name", "Bob"),
-                    ("email", "bob@example.com"),
-                    ("password", password),
-                ],
-            )
+            .sign_up(&browser, "Bob", "bob@example.com", password)
             .await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = response.text().await.unwrap();
@@ -114,7 +88,8 @@ async fn passwords_are_hashed_with_argon2id_and_weak_ones_are_refused() {
         );
     }
     let long = "a long passphrase that is never truncated ".repeat(3);
-    sign_up_with(&app, &sink, &browser, "bob@example.com", &long).await;
+    app.sign_up_and_verify(&sink, &browser, "Someone", "bob@example.com", &long)
+        .await;
     let hash: String = app
         .sql()
         .await
@@ -132,50 +107,16 @@ async fn passwords_are_hashed_with_argon2id_and_weak_ones_are_refused() {
     let other = app.new_browser();
     let truncated = &long[..64];
     assert_eq!(
-        sign_in(&app, &other, "bob@example.com", truncated)
+        app.sign_in(&other, "bob@example.com", truncated)
             .await
             .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        sign_in(&app, &other, "bob@example.com", &long)
-            .await
-            .status(),
+        app.sign_in(&other, "bob@example.com", &long).await.status(),
         StatusCode::SEE_OTHER
     );
     app.soloist.stop().await.unwrap();
-}
-
-async fn sign_up_with(
-    app: &TestApp,
-    sink: &SmtpSink,
-    browser: &reqwest::Client,
-    email: &str,
-    password: &str,
-) {
-    let response = app
-        .post_form(
-            browser,
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "Someone"),
-                ("email", email),
-                ("password", password),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let mail = sink.wait_for(email, sink.count_to(email) + 1).await;
-    let confirm = app
-        .post_form(
-            browser,
-            "/verify-email",
-            "/verify-email",
-            &[("token", &mail.token())],
-        )
-        .await;
-    assert_eq!(confirm.status(), StatusCode::SEE_OTHER);
 }
 
 /// A page with its CSRF token blanked, for comparing answers.
@@ -188,13 +129,24 @@ fn normalised(body: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails() {
-    let (app, sink) = app_with_mail().await;
-    sign_up(&app, &sink, &app.new_browser(), "known@example.com").await;
+    let (app, sink) = spawn_app_with_mail().await;
+    app.sign_up_and_verify(
+        &sink,
+        &app.new_browser(),
+        "Ada Lovelace",
+        "known@example.com",
+        PASSWORD,
+    )
+    .await;
 
     let browser = app.new_browser();
-    let known = sign_in(&app, &browser, "known@example.com", "wrong password here").await;
+    let known = app
+        .sign_in(&browser, "known@example.com", "wrong password here")
+        .await;
     let (known_status, known_body) = (known.status(), normalised(&known.text().await.unwrap()));
-    let unknown = sign_in(&app, &browser, "nobody@example.com", "wrong password here").await;
+    let unknown = app
+        .sign_in(&browser, "nobody@example.com", "wrong password here")
+        .await;
     let (unknown_status, unknown_body) =
         (unknown.status(), normalised(&unknown.text().await.unwrap()));
     assert_eq!(known_status, unknown_status);
@@ -204,29 +156,11 @@ async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(
     );
 
     let known = app
-        .post_form(
-            &browser,
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "K"),
-                ("email", "known@example.com"),
-                ("password", PASSWORD),
-            ],
-        )
+        .sign_up(&browser, "K", "known@example.com", PASSWORD)
         .await;
     let (known_status, known_body) = (known.status(), normalised(&known.text().await.unwrap()));
     let unknown = app
-        .post_form(
-            &browser,
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "K"),
-                ("email", "fresh@example.com"),
-                ("password", PASSWORD),
-            ],
-        )
+        .sign_up(&browser, "K", "fresh@example.com", PASSWORD)
         .await;
     assert_eq!(known_status, unknown.status());
     assert_eq!(
@@ -268,10 +202,12 @@ async fn sign_in_sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(
     let mut unknown_times = Vec::new();
     for _ in 0..7 {
         let started = std::time::Instant::now();
-        sign_in(&app, &browser, "known@example.com", "wrong password here").await;
+        app.sign_in(&browser, "known@example.com", "wrong password here")
+            .await;
         known_times.push(started.elapsed());
         let started = std::time::Instant::now();
-        sign_in(&app, &browser, "nobody@example.com", "wrong password here").await;
+        app.sign_in(&browser, "nobody@example.com", "wrong password here")
+            .await;
         unknown_times.push(started.elapsed());
     }
     known_times.sort();

@@ -4,8 +4,7 @@
 use reqwest::StatusCode;
 use soloist::config::{Overrides, ServerArgs};
 
-use super::{PASSWORD, count};
-use crate::support::spawn_app_with;
+use crate::support::{PASSWORD, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nul_bytes_and_invalid_text_are_refused_with_400_before_any_work() {
@@ -30,16 +29,7 @@ async fn nul_bytes_and_invalid_text_are_refused_with_400_before_any_work() {
     let (status, _) = app.get(&admin, "/admin/users?q=%00").await;
     assert_eq!(status, 400);
     let signed_up = app
-        .post_form(
-            &anonymous,
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "Nul\0Byte"),
-                ("email", "nul@example.com"),
-                ("password", PASSWORD),
-            ],
-        )
+        .sign_up(&anonymous, "Nul\0Byte", "nul@example.com", PASSWORD)
         .await;
     assert_eq!(signed_up.status(), StatusCode::BAD_REQUEST);
     let saved = app
@@ -51,7 +41,7 @@ async fn nul_bytes_and_invalid_text_are_refused_with_400_before_any_work() {
         )
         .await;
     assert_eq!(saved.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(count(&app, "SELECT count(*) FROM posts").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM posts").await, 0);
     app.soloist.stop().await.unwrap();
 }
 

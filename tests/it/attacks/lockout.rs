@@ -3,9 +3,8 @@
 use reqwest::StatusCode;
 use soloist::config::{MailArgs, Overrides, ServerArgs};
 
-use super::PASSWORD;
 use crate::smtp::SmtpSink;
-use crate::support::{TestApp, csrf_in, spawn_app_with};
+use crate::support::{PASSWORD, TestApp, csrf_in, spawn_app_with};
 
 /// An app behind a "proxy" on loopback, so a test can speak from any
 /// client address with `X-Forwarded-For`.

@@ -4,8 +4,7 @@
 use reqwest::StatusCode;
 use soloist::config::{Overrides, ServerArgs};
 
-use super::{PASSWORD, app_with_mail, count};
-use crate::support::{TestApp, spawn_app_with};
+use crate::support::{PASSWORD, TestApp, spawn_app_with, spawn_app_with_mail};
 
 /// A browser holding the session of an account that has no password (as
 /// one made by GitHub sign-in has), as a thief who copied the cookie would.
@@ -23,7 +22,7 @@ async fn stolen_session_without_password(app: &TestApp) -> reqwest::Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stolen_session_cannot_give_the_account_a_password_or_move_its_address() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let thief = stolen_session_without_password(&app).await;
     let (_, security) = app.get(&thief, "/account/security").await;
     assert!(security.contains("Mail me a link") && !security.contains("Current password"));
@@ -40,11 +39,8 @@ async fn a_stolen_session_cannot_give_the_account_a_password_or_move_its_address
         .await;
     assert_eq!(set.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM accounts WHERE provider = 'credentials'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM accounts WHERE provider = 'credentials'")
+            .await,
         0
     );
     let moved = app
@@ -71,7 +67,7 @@ async fn a_stolen_session_cannot_give_the_account_a_password_or_move_its_address
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_mailed_before_die_when_the_password_changes() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let owner = app.signed_in_as("owner@example.com", "Owner", false).await;
     // A thief who knew the password started an email change; a reset and a
     // magic link are pending too.
@@ -106,9 +102,7 @@ async fn links_mailed_before_die_when_the_password_changes() {
         .await;
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
     let thief = app.new_browser();
-    let moved = app
-        .post_form(&thief, "/sign-in", "/verify-email", &[("token", &change)])
-        .await;
+    let moved = app.verify(&thief, &change).await;
     assert_eq!(
         moved.status(),
         StatusCode::BAD_REQUEST,
@@ -128,11 +122,8 @@ async fn links_mailed_before_die_when_the_password_changes() {
         "the magic link is dead"
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM users WHERE email = 'owner@example.com'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM users WHERE email = 'owner@example.com'")
+            .await,
         1
     );
     app.soloist.stop().await.unwrap();
@@ -140,7 +131,7 @@ async fn links_mailed_before_die_when_the_password_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_email_change_to_a_taken_address_sends_its_owner_no_confirmation_link() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     drop(app.signed_in_as("taken@example.com", "Taken", false).await);
     let other = app.signed_in_as("other@example.com", "Other", false).await;
     let asked = app
@@ -180,15 +171,11 @@ async fn the_outbox_hides_other_peoples_links_when_the_site_is_reachable_from_ou
         app.soloist.warnings
     );
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
-    app.post_form(
+    app.sign_up(
         &app.new_browser(),
-        "/sign-up",
-        "/sign-up",
-        &[
-            ("name", "Someone"),
-            ("email", "someone@example.com"),
-            ("password", PASSWORD),
-        ],
+        "Someone",
+        "someone@example.com",
+        PASSWORD,
     )
     .await;
     app.post_form(

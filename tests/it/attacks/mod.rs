@@ -9,27 +9,3 @@ mod lockout;
 mod mailed_links;
 mod pre_account_takeover;
 mod setup;
-
-use soloist::config::{MailArgs, Overrides};
-
-use crate::smtp::SmtpSink;
-use crate::support::{TestApp, spawn_app_with};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-async fn app_with_mail() -> (TestApp, SmtpSink) {
-    let sink = SmtpSink::start().await;
-    let app = spawn_app_with(Overrides {
-        mail: MailArgs {
-            smtp_url: Some(sink.url.clone()),
-            ..MailArgs::default()
-        },
-        ..Overrides::default()
-    })
-    .await;
-    (app, sink)
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.sql().await.query_one(sql, &[]).await.unwrap().get(0)
-}

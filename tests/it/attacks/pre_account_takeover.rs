@@ -4,9 +4,8 @@
 use reqwest::StatusCode;
 use soloist::config::Overrides;
 
-use super::{PASSWORD, app_with_mail, count};
 use crate::smtp::SmtpSink;
-use crate::support::{TestApp, spawn_app_with};
+use crate::support::{PASSWORD, TestApp, spawn_app_with, spawn_app_with_mail};
 
 const SQUATTER_PASSWORD: &str = "squatters own long passphrase";
 
@@ -15,53 +14,20 @@ const SQUATTER_PASSWORD: &str = "squatters own long passphrase";
 async fn squat(app: &TestApp, sink: &SmtpSink, email: &str) -> String {
     let before = sink.count_to(email);
     let response = app
-        .post_form(
-            &app.new_browser(),
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "Mallory"),
-                ("email", email),
-                ("password", SQUATTER_PASSWORD),
-            ],
-        )
+        .sign_up(&app.new_browser(), "Mallory", email, SQUATTER_PASSWORD)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     sink.wait_for(email, before + 1).await.token()
 }
 
-async fn sign_in(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    email: &str,
-    password: &str,
-) -> StatusCode {
-    app.post_form(
-        browser,
-        "/sign-in",
-        "/sign-in",
-        &[("email", email), ("password", password)],
-    )
-    .await
-    .status()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_squatter_cannot_use_an_unconfirmed_account_and_loses_it_when_the_owner_confirms() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     let token = squat(&app, &sink, "victim@example.com").await;
     // Signing in before the address is proven only asks for confirmation.
     let squatter = app.new_browser();
     let refused = app
-        .post_form(
-            &squatter,
-            "/sign-in",
-            "/sign-in",
-            &[
-                ("email", "victim@example.com"),
-                ("password", SQUATTER_PASSWORD),
-            ],
-        )
+        .sign_in(&squatter, "victim@example.com", SQUATTER_PASSWORD)
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(
@@ -75,9 +41,7 @@ async fn a_squatter_cannot_use_an_unconfirmed_account_and_loses_it_when_the_owne
     // The owner opens the mail in their own browser and confirms without
     // knowing the password.
     let owner = app.new_browser();
-    let confirmed = app
-        .post_form(&owner, "/sign-in", "/verify-email", &[("token", &token)])
-        .await;
+    let confirmed = app.verify(&owner, &token).await;
     assert_eq!(
         confirmed.headers()["location"],
         "/account/security?notice=password-removed"
@@ -85,21 +49,14 @@ async fn a_squatter_cannot_use_an_unconfirmed_account_and_loses_it_when_the_owne
     assert_eq!(app.get(&owner, "/account").await.0, 200);
     // The squatter's password no longer opens the account.
     assert_eq!(
-        sign_in(
-            &app,
-            &app.new_browser(),
-            "victim@example.com",
-            SQUATTER_PASSWORD
-        )
-        .await,
+        app.sign_in(&app.new_browser(), "victim@example.com", SQUATTER_PASSWORD)
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM accounts WHERE provider = 'credentials'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM accounts WHERE provider = 'credentials'")
+            .await,
         0
     );
     // The owner chooses a password through a link mailed to the address.
@@ -126,13 +83,13 @@ async fn a_squatter_cannot_use_an_unconfirmed_account_and_loses_it_when_the_owne
         .await;
     assert_eq!(set.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        sign_in(
-            &app,
+        app.sign_in(
             &app.new_browser(),
             "victim@example.com",
             "the owners own passphrase"
         )
-        .await,
+        .await
+        .status(),
         StatusCode::SEE_OTHER
     );
     app.soloist.stop().await.unwrap();
@@ -140,7 +97,7 @@ async fn a_squatter_cannot_use_an_unconfirmed_account_and_loses_it_when_the_owne
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_squatter_loses_the_account_when_the_owner_signs_in_with_a_magic_link() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     squat(&app, &sink, "victim@example.com").await;
     let owner = app.new_browser();
     let before = sink.count_to("victim@example.com");
@@ -165,13 +122,9 @@ async fn a_squatter_loses_the_account_when_the_owner_signs_in_with_a_magic_link(
         "/account/security?notice=password-removed"
     );
     assert_eq!(
-        sign_in(
-            &app,
-            &app.new_browser(),
-            "victim@example.com",
-            SQUATTER_PASSWORD
-        )
-        .await,
+        app.sign_in(&app.new_browser(), "victim@example.com", SQUATTER_PASSWORD)
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     app.soloist.stop().await.unwrap();
@@ -179,20 +132,11 @@ async fn a_squatter_loses_the_account_when_the_owner_signs_in_with_a_magic_link(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whoever_signed_up_keeps_the_password_in_the_same_browser_or_by_typing_it_again() {
-    let (app, sink) = app_with_mail().await;
+    let (app, sink) = spawn_app_with_mail().await;
     // The same browser: one press.
     let browser = app.new_browser();
-    app.post_form(
-        &browser,
-        "/sign-up",
-        "/sign-up",
-        &[
-            ("name", "Ada"),
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    app.sign_up(&browser, "Ada", "ada@example.com", PASSWORD)
+        .await;
     let token = sink.wait_for("ada@example.com", 1).await.token();
     let (_, page) = app
         .get(&browser, &format!("/verify-email?token={token}"))
@@ -201,31 +145,22 @@ async fn whoever_signed_up_keeps_the_password_in_the_same_browser_or_by_typing_i
         !page.contains("name=\"password\""),
         "no password asked: {page}"
     );
-    let confirmed = app
-        .post_form(&browser, "/sign-in", "/verify-email", &[("token", &token)])
-        .await;
+    let confirmed = app.verify(&browser, &token).await;
     assert_eq!(
         confirmed.headers()["location"],
         "/account?notice=email-verified"
     );
     assert_eq!(
-        sign_in(&app, &app.new_browser(), "ada@example.com", PASSWORD).await,
+        app.sign_in(&app.new_browser(), "ada@example.com", PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     // Another browser (the phone): the password typed again keeps it; a
     // wrong one is refused without using up the link.
     let laptop = app.new_browser();
-    app.post_form(
-        &laptop,
-        "/sign-up",
-        "/sign-up",
-        &[
-            ("name", "Bea"),
-            ("email", "bea@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    app.sign_up(&laptop, "Bea", "bea@example.com", PASSWORD)
+        .await;
     let token = sink.wait_for("bea@example.com", 1).await.token();
     let phone = app.new_browser();
     let (_, page) = app
@@ -254,7 +189,9 @@ async fn whoever_signed_up_keeps_the_password_in_the_same_browser_or_by_typing_i
         "/account?notice=email-verified"
     );
     assert_eq!(
-        sign_in(&app, &app.new_browser(), "bea@example.com", PASSWORD).await,
+        app.sign_in(&app.new_browser(), "bea@example.com", PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     app.soloist.stop().await.unwrap();
@@ -305,11 +242,8 @@ async fn a_session_of_an_unconfirmed_account_does_nothing_and_cannot_publish() {
     );
     assert_eq!(app.get(&writer, "/account").await.0, 303, "signed out");
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM posts WHERE status = 'published'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM posts WHERE status = 'published'")
+            .await,
         0
     );
     app.soloist.stop().await.unwrap();

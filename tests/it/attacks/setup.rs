@@ -4,8 +4,7 @@
 use reqwest::StatusCode;
 use soloist::config::{Overrides, ServerArgs};
 
-use super::{PASSWORD, count};
-use crate::support::{TestApp, spawn_app_with};
+use crate::support::{PASSWORD, TestApp, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn setup_needs_the_token_printed_at_boot_and_ten_racing_setups_make_one_admin() {
@@ -52,7 +51,7 @@ async fn setup_needs_the_token_printed_at_boot_and_ten_racing_setups_make_one_ad
         )
         .await;
     assert_eq!(claimed.status(), StatusCode::FORBIDDEN);
-    assert_eq!(count(&app, "SELECT count(*) FROM users").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 0);
     // Ten operators race with the real token: one administrator.
     let mut racers = Vec::new();
     for n in 0..10 {
@@ -90,10 +89,11 @@ async fn setup_needs_the_token_printed_at_boot_and_ten_racing_setups_make_one_ad
         "{statuses:?}"
     );
     assert_eq!(
-        count(&app, "SELECT count(*) FROM users WHERE role = 'admin'").await,
+        app.count("SELECT count(*) FROM users WHERE role = 'admin'")
+            .await,
         1
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM setup_tokens").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM setup_tokens").await, 0);
     app.soloist.stop().await.unwrap();
 }
 

@@ -2,8 +2,8 @@
 
 use reqwest::StatusCode;
 
-use super::{location, trail_count};
-use crate::support::{sample_paths, spawn_app};
+use super::trail_count;
+use crate::support::{location, sample_paths, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_admins_reach_any_admin_route() {
@@ -122,16 +122,9 @@ async fn the_role_soloist_connects_as_cannot_alter_the_trail() {
     }
     drop(client);
     assert_eq!(trail_count(&app).await, before);
-    let forged: i64 = app
-        .sql()
-        .await
-        .query_one(
-            "SELECT count(*) FROM audit_logs WHERE action = 'FORGED'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let forged = app
+        .count("SELECT count(*) FROM audit_logs WHERE action = 'FORGED'")
+        .await;
     assert_eq!(forged, 0);
     app.soloist.stop().await.unwrap();
 }

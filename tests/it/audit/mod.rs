@@ -8,17 +8,8 @@ mod users;
 
 use crate::support::TestApp;
 
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
 async fn trail_count(app: &TestApp) -> i64 {
-    app.sql()
-        .await
-        .query_one("SELECT count(*) FROM audit_logs", &[])
-        .await
-        .unwrap()
-        .get(0)
+    app.count("SELECT count(*) FROM audit_logs").await
 }
 
 /// Inserts trail rows: (actor email or none, action, entity, days ago).

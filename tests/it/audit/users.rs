@@ -1,7 +1,6 @@
 //! The admins' user pages: search, activity, a new verification mail.
 
-use super::location;
-use crate::support::spawn_app;
+use crate::support::{location, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_find_users_see_their_activity_and_resend_verification() {

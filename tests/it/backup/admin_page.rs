@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::{data_dir_arg, run, serve_without_schedule, text, written_path};
-use crate::support::{browser, command, csrf_in, free_port, query_data_dir, scratch_dir};
-
-const PASSWORD: &str = "correct horse battery staple";
+use crate::support::{PASSWORD, browser, command, csrf_in, free_port, query_data_dir, scratch_dir};
 
 fn create_account(dir: &Path, email: &str) {
     let mut create = command(&["admin", "create", "--email", email, "--password-stdin"]);

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{app_with_stripe, count, plans, user_id};
+use super::{app_with_stripe, plans, user_id};
 use crate::stripe::{deliver, event, now, subscription};
 use crate::support::spawn_app;
 
@@ -111,7 +111,7 @@ async fn checkout_opens_one_session_per_user_and_completion_activates_the_plan()
         again.headers()["location"],
         "/account/billing?notice=already-subscribed"
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM subscriptions").await, 1);
     app.soloist.stop().await.unwrap();
 }
 

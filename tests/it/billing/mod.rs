@@ -60,10 +60,6 @@ pub async fn user_id(app: &TestApp, email: &str) -> String {
         .get(0)
 }
 
-pub async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.sql().await.query_one(sql, &[]).await.unwrap().get(0)
-}
-
 /// A user with an active Pro subscription `sub_id` known to the database.
 pub async fn subscriber(
     app: &TestApp,

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{app_with_stripe, count, plans, subscriber};
+use super::{app_with_stripe, plans, subscriber};
 use crate::stripe::{deliver, event, invoice, now};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +96,7 @@ async fn cancel_resume_change_plan_and_portal_go_through_stripe_with_audit_rows(
         .await,
         200
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_logs WHERE entity = 'subscriptions' AND user_id IS NULL AND metadata->>'stripe_event_id' = 'evt_sam_upd'").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM audit_logs WHERE entity = 'subscriptions' AND user_id IS NULL AND metadata->>'stripe_event_id' = 'evt_sam_upd'").await, 0);
     app.soloist.stop().await.unwrap();
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{app_with_stripe, count, plans, subscriber, user_id};
+use super::{app_with_stripe, plans, subscriber, user_id};
 use crate::stripe::{WEBHOOK_SECRET, deliver, deliver_signed, event, invoice, now, subscription};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +59,7 @@ async fn webhook_signatures_are_checked_on_the_raw_body_before_anything_happens(
         "future"
     );
     assert_eq!(
-        count(&app, "SELECT count(*) FROM payments").await,
+        app.count("SELECT count(*) FROM payments").await,
         0,
         "nothing refused had an effect"
     );
@@ -77,7 +77,7 @@ async fn webhook_signatures_are_checked_on_the_raw_body_before_anything_happens(
         .await
         .unwrap();
     assert_eq!(accepted.status(), 200);
-    assert_eq!(count(&app, "SELECT count(*) FROM payments").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM payments").await, 1);
     // Garbage that is correctly signed is a 400, not a 500.
     assert_eq!(deliver(url, "{\"not\": \"an event\"}").await, 400);
     assert_eq!(deliver(url, "not json").await, 400);
@@ -111,17 +111,14 @@ async fn the_same_event_twice_and_ten_times_at_once_has_exactly_one_effect() {
     while let Some(status) = deliveries.join_next().await {
         assert_eq!(status.unwrap(), 200, "every delivery is acknowledged");
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM payments").await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM payments").await, 2);
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM stripe_events WHERE id IN ('evt_paid_1', 'evt_paid_2')"
-        )
-        .await,
+        app.count("SELECT count(*) FROM stripe_events WHERE id IN ('evt_paid_1', 'evt_paid_2')")
+            .await,
         2
     );
     assert_eq!(
-        count(&app, "SELECT count(*) FROM audit_logs WHERE entity = 'payments' AND user_id IS NULL AND metadata->>'stripe_event_id' LIKE 'evt_paid_%'").await,
+        app.count("SELECT count(*) FROM audit_logs WHERE entity = 'payments' AND user_id IS NULL AND metadata->>'stripe_event_id' LIKE 'evt_paid_%'").await,
         2,
         "one audit row per effect, by the system, with the event id"
     );

@@ -1,6 +1,6 @@
 //! The webhook when Soloist crashes mid-delivery or its database is down.
 
-use super::{app_with_stripe, count, plans, serve_with_webhooks, subscriber};
+use super::{app_with_stripe, plans, serve_with_webhooks, subscriber};
 use crate::stripe::{WEBHOOK_SECRET, deliver, event, invoice, now};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,6 +109,6 @@ async fn with_the_database_down_the_webhook_answers_503_so_stripe_retries() {
         200,
         "Stripe's retry is applied"
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM payments").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM payments").await, 1);
     app.soloist.stop().await.unwrap();
 }

@@ -2,8 +2,8 @@
 
 use reqwest::StatusCode;
 
-use super::{audit_rows, location, write_post};
-use crate::support::{sample_paths, spawn_app};
+use super::audit_rows;
+use crate::support::{location, sample_paths, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_manage_categories_with_audit_rows_and_others_are_refused() {
@@ -89,7 +89,9 @@ async fn admins_manage_categories_with_audit_rows_and_others_are_refused() {
         .await
         .unwrap()
         .get(0);
-    let post = write_post(&app, &alice, &[("title", "In a guide"), ("category", &id)]).await;
+    let post = app
+        .write_post(&alice, &[("title", "In a guide"), ("category", &id)])
+        .await;
     let (status, edit) = app.get(&admin, &format!("/admin/categories/{id}")).await;
     assert_eq!(status, 200);
     assert!(edit.contains("value=\"Guides\""));
@@ -161,13 +163,7 @@ async fn every_content_post_route_refuses_a_missing_token() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{route}");
     }
-    let count: i64 = app
-        .sql()
-        .await
-        .query_one("SELECT count(*) FROM posts", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let count = app.count("SELECT count(*) FROM posts").await;
     assert_eq!(count, 0);
     app.soloist.stop().await.unwrap();
 }

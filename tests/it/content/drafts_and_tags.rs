@@ -2,17 +2,17 @@
 
 use reqwest::StatusCode;
 
-use super::{location, publish, usage, write_post};
-use crate::support::spawn_app;
+use super::usage;
+use crate::support::{location, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slug_clashes_get_a_message_with_a_suggestion_and_unicode_titles_keep_their_letters() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
-    let first = write_post(&app, &alice, &[("title", "Café déjà vu")]).await;
+    let first = app.write_post(&alice, &[("title", "Café déjà vu")]).await;
     // The same title again gets a numbered slug by itself.
-    let second = write_post(&app, &alice, &[("title", "Café Déjà Vu!")]).await;
-    let third = write_post(&app, &alice, &[("title", "日本語のブログ")]).await;
+    let second = app.write_post(&alice, &[("title", "Café Déjà Vu!")]).await;
+    let third = app.write_post(&alice, &[("title", "日本語のブログ")]).await;
     let slugs: Vec<String> = {
         let client = app.sql().await;
         let mut slugs = Vec::new();
@@ -67,7 +67,7 @@ async fn slug_clashes_get_a_message_with_a_suggestion_and_unicode_titles_keep_th
         .await;
     assert_eq!(steal.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The unicode slug is a working address once published.
-    publish(&app, &alice, &third).await;
+    app.publish(&alice, &third).await;
     let reader = app.new_browser();
     let (status, body) = app
         .get(
@@ -88,12 +88,12 @@ async fn another_users_draft_is_not_found_by_id_or_slug_but_its_author_and_admin
         .signed_in_as("mallory@example.com", "Mallory", false)
         .await;
     let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
-    let id = write_post(
-        &app,
-        &alice,
-        &[("title", "Secret plans"), ("content", "Top secret")],
-    )
-    .await;
+    let id = app
+        .write_post(
+            &alice,
+            &[("title", "Secret plans"), ("content", "Top secret")],
+        )
+        .await;
     for path in [
         format!("/posts/{id}/edit"),
         format!("/posts/{id}/delete"),
@@ -150,7 +150,10 @@ async fn tag_usage_counts_stay_exact_under_concurrent_edits() {
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
     let mut ids = Vec::new();
     for n in 0..8 {
-        ids.push(write_post(&app, &alice, &[("title", &format!("Post {n}"))]).await);
+        ids.push(
+            app.write_post(&alice, &[("title", &format!("Post {n}"))])
+                .await,
+        );
     }
     // Every post gets "shared" plus one of two others, all at once, twice.
     let mut edits = tokio::task::JoinSet::new();

@@ -2,7 +2,6 @@
 
 use reqwest::StatusCode;
 
-use super::{publish, write_post};
 use crate::support::spawn_app;
 
 /// Every `<` in a page opens a tag the templates wrote (text is escaped):
@@ -63,19 +62,19 @@ async fn xss_payloads_in_title_content_tags_and_category_names_never_reach_a_pag
     let content = "Hello <script>alert('content')</script>\n\n\
         [click](javascript:alert(1)) <a href=\"javascript:alert(2)\" onclick=\"alert(3)\">x</a>\n\n\
         <img src=x onerror=alert(4)>\n\n![pic](data:text/html;base64,PHNjcmlwdD4=)";
-    let id = write_post(
-        &app,
-        &admin,
-        &[
-            ("title", "<script>alert('title')</script>"),
-            ("content", content),
-            ("tags", "<b onmouseover=alert(5)>tag</b>"),
-            ("category", &category),
-            ("featured", "on"),
-        ],
-    )
-    .await;
-    publish(&app, &admin, &id).await;
+    let id = app
+        .write_post(
+            &admin,
+            &[
+                ("title", "<script>alert('title')</script>"),
+                ("content", content),
+                ("tags", "<b onmouseover=alert(5)>tag</b>"),
+                ("category", &category),
+                ("featured", "on"),
+            ],
+        )
+        .await;
+    app.publish(&admin, &id).await;
     let slug: String = app
         .sql()
         .await

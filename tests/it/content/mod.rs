@@ -9,48 +9,7 @@ mod writing;
 
 use reqwest::StatusCode;
 
-use crate::support::TestApp;
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// Saves a new post through the editor and returns its id.
-async fn write_post(app: &TestApp, browser: &reqwest::Client, fields: &[(&str, &str)]) -> String {
-    let response = app.post_form(browser, "/posts/new", "/posts", fields).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        response.text().await.unwrap()
-    );
-    let to = location(&response);
-    to.trim_start_matches("/posts/")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-async fn set_status(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    id: &str,
-    status: &str,
-) -> reqwest::Response {
-    app.post_form(
-        browser,
-        &format!("/posts/{id}/edit"),
-        &format!("/posts/{id}/status"),
-        &[("status", status)],
-    )
-    .await
-}
-
-async fn publish(app: &TestApp, browser: &reqwest::Client, id: &str) {
-    let response = set_status(app, browser, id, "published").await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-}
+use crate::support::{TestApp, location};
 
 async fn audit_rows(app: &TestApp, entity: &str) -> Vec<(String, serde_json::Value)> {
     app.sql()

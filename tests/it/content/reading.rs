@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use super::{grant_featuring, publish, write_post};
+use super::grant_featuring;
 use crate::support::{TestApp, spawn_app};
 
 /// Inserts `count` published posts by a new author, one minute apart,
@@ -124,24 +124,23 @@ async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only()
             .contains("plans that include “Featured posts”")
     );
     grant_featuring(&app, &admin, "alice@example.com").await;
-    let published = write_post(
-        &app,
-        &alice,
-        &[
-            ("title", "Watching herons"),
-            (
-                "content",
-                "Herons stand still in the shallow water for hours.",
-            ),
-            ("tags", "birds"),
-            ("category", &category),
-            ("featured", "on"),
-        ],
-    )
-    .await;
-    publish(&app, &alice, &published).await;
-    write_post(
-        &app,
+    let published = app
+        .write_post(
+            &alice,
+            &[
+                ("title", "Watching herons"),
+                (
+                    "content",
+                    "Herons stand still in the shallow water for hours.",
+                ),
+                ("tags", "birds"),
+                ("category", &category),
+                ("featured", "on"),
+            ],
+        )
+        .await;
+    app.publish(&alice, &published).await;
+    app.write_post(
         &alice,
         &[
             ("title", "Draft about herons"),
@@ -254,8 +253,8 @@ async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only()
 async fn public_reads_are_counted_in_batches() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
-    let id = write_post(&app, &alice, &[("title", "Counted")]).await;
-    publish(&app, &alice, &id).await;
+    let id = app.write_post(&alice, &[("title", "Counted")]).await;
+    app.publish(&alice, &id).await;
     let updated_before: time::OffsetDateTime = app
         .sql()
         .await

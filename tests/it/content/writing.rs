@@ -3,8 +3,8 @@
 
 use reqwest::StatusCode;
 
-use super::{audit_rows, location, publish, set_status, usage, write_post};
-use crate::support::spawn_app;
+use super::{audit_rows, usage};
+use crate::support::{location, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row_each() {
@@ -35,26 +35,20 @@ async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row
         body.contains("<h1>Hello</h1>") && body.contains("<strong>bold</strong>"),
         "{body}"
     );
-    let count: i64 = app
-        .sql()
-        .await
-        .query_one("SELECT count(*) FROM posts", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let count = app.count("SELECT count(*) FROM posts").await;
     assert_eq!(count, 0);
 
-    let id = write_post(
-        &app,
-        &alice,
-        &[
-            ("title", "First light"),
-            ("content", "# Hello\n\nSome **bold** words about the dawn."),
-            ("tags", "Astronomy, night sky, astronomy"),
-            ("action", "save"),
-        ],
-    )
-    .await;
+    let id = app
+        .write_post(
+            &alice,
+            &[
+                ("title", "First light"),
+                ("content", "# Hello\n\nSome **bold** words about the dawn."),
+                ("tags", "Astronomy, night sky, astronomy"),
+                ("action", "save"),
+            ],
+        )
+        .await;
     let row = app
         .sql()
         .await
@@ -79,7 +73,7 @@ async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row
     let (_, mine) = app.get(&alice, "/posts?status=draft").await;
     assert!(mine.contains("First light"));
 
-    publish(&app, &alice, &id).await;
+    app.publish(&alice, &id).await;
     let (status, post) = app.get(&reader, "/blog/first-light").await;
     assert_eq!(status, 200);
     assert!(
@@ -140,21 +134,21 @@ async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row
 
     // Archived posts leave the blog; only draft is reachable from archived.
     assert_eq!(
-        set_status(&app, &alice, &id, "archived").await.status(),
+        app.set_status(&alice, &id, "archived").await.status(),
         StatusCode::SEE_OTHER
     );
     assert_eq!(app.get(&reader, "/blog/first-light").await.0, 404);
     assert!(!app.get(&reader, "/blog").await.1.contains("First light"));
     assert_eq!(
-        set_status(&app, &alice, &id, "published").await.status(),
+        app.set_status(&alice, &id, "published").await.status(),
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        set_status(&app, &alice, &id, "secret").await.status(),
+        app.set_status(&alice, &id, "secret").await.status(),
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        set_status(&app, &alice, &id, "draft").await.status(),
+        app.set_status(&alice, &id, "draft").await.status(),
         StatusCode::SEE_OTHER
     );
 
@@ -274,13 +268,7 @@ async fn bad_editor_input_gets_a_message_next_to_the_field_never_a_500() {
     assert_eq!(app.get(&alice, "/posts/not-a-uuid/edit").await.0, 404);
     assert_eq!(app.get(&alice, "/posts?status=bogus").await.0, 400);
     assert_eq!(app.get(&reader, "/search?q=x&page=99").await.0, 400);
-    let count: i64 = app
-        .sql()
-        .await
-        .query_one("SELECT count(*) FROM posts", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let count = app.count("SELECT count(*) FROM posts").await;
     assert_eq!(count, 0);
     app.soloist.stop().await.unwrap();
 }
@@ -300,7 +288,9 @@ fn attribute_values<'a>(page: &'a str, attribute: &str) -> Vec<&'a str> {
 async fn every_label_of_the_post_editor_names_a_field_of_its_own() {
     let app = spawn_app().await;
     let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
-    let id = write_post(&app, &alice, &[("title", "Labelled"), ("content", "Body")]).await;
+    let id = app
+        .write_post(&alice, &[("title", "Labelled"), ("content", "Body")])
+        .await;
     for path in ["/posts/new".to_owned(), format!("/posts/{id}/edit")] {
         let (status, page) = app.get(&alice, &path).await;
         assert_eq!(status, 200, "{path}");

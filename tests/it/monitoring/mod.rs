@@ -7,25 +7,7 @@ mod metrics;
 mod proxies;
 mod request_ids;
 
-use crate::support::TestApp;
-
-const PASSWORD: &str = "correct horse battery staple";
-
-/// Makes a verified account `email` (an admin) that signs in with [`PASSWORD`].
-async fn account(app: &TestApp, email: &str) {
-    use soloist::accounts::secrets::{Password, PasswordHasherPool};
-    let hasher = PasswordHasherPool::new(1).unwrap();
-    let password = Password::new(PASSWORD, &[]).unwrap();
-    soloist::accounts::admin::create_admin(
-        &app.soloist.pool,
-        &hasher,
-        email,
-        "Someone",
-        Some(&password),
-    )
-    .await
-    .unwrap();
-}
+use crate::support::{PASSWORD, TestApp};
 
 /// Signs `email` in from a browser that sends `forwarded_for` as its
 /// X-Forwarded-For (as a proxy would, or a client forging one).

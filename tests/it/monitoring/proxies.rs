@@ -2,8 +2,8 @@
 
 use soloist::config::{Overrides, ServerArgs};
 
-use super::{PASSWORD, account, sign_in_forwarded};
-use crate::support::{TestApp, spawn_app, spawn_app_with};
+use super::sign_in_forwarded;
+use crate::support::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 /// The ip_address of the LOGIN audit row of `email`'s sign-in.
 async fn login_ip(app: &TestApp, email: &str) -> String {
@@ -22,7 +22,8 @@ async fn login_ip(app: &TestApp, email: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
     let app = spawn_app().await;
-    account(&app, "spoof@example.com").await;
+    app.create_account("spoof@example.com", "Someone", true)
+        .await;
     let (browser, _) = sign_in_forwarded(&app, "spoof@example.com", "203.0.113.66").await;
     assert_eq!(login_ip(&app, "spoof@example.com").await, "127.0.0.1");
     let buckets: Vec<String> = app
@@ -53,21 +54,15 @@ async fn behind_a_trusted_proxy_the_forwarded_client_address_is_used_everywhere(
         ..Overrides::default()
     })
     .await;
-    account(&app, "proxied@example.com").await;
+    app.create_account("proxied@example.com", "Someone", true)
+        .await;
     let (browser, _) = sign_in_forwarded(&app, "proxied@example.com", "198.51.100.23").await;
     assert_eq!(login_ip(&app, "proxied@example.com").await, "198.51.100.23");
     let (_, security) = app.get(&browser, "/account/security").await;
     assert!(security.contains("198.51.100.23"), "{security}");
-    let bucket: i64 = app
-        .sql()
-        .await
-        .query_one(
-            "SELECT count(*) FROM rate_limits WHERE bucket = 'sign-in:ip:198.51.100.23'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let bucket = app
+        .count("SELECT count(*) FROM rate_limits WHERE bucket = 'sign-in:ip:198.51.100.23'")
+        .await;
     assert_eq!(bucket, 1);
 }
 
@@ -81,7 +76,8 @@ async fn through_several_trusted_hops_the_first_untrusted_address_from_the_right
         ..Overrides::default()
     })
     .await;
-    account(&app, "hops@example.com").await;
+    app.create_account("hops@example.com", "Someone", true)
+        .await;
     // The left-most entry is whatever the client claimed; the proxies
     // appended the rest.
     sign_in_forwarded(&app, "hops@example.com", "6.6.6.6, 198.51.100.7, 10.2.3.4").await;
@@ -122,7 +118,8 @@ async fn a_trusted_proxy_names_the_origin_forms_are_checked_against_and_others_c
             ..Overrides::default()
         })
         .await;
-        account(&app, "origin@example.com").await;
+        app.create_account("origin@example.com", "Someone", true)
+            .await;
         let browser = app.new_browser();
         let token = app.csrf(&browser, "/sign-in").await;
         let response = browser

@@ -4,13 +4,13 @@ use std::time::{Duration, Instant};
 
 use soloist::config::{Overrides, StripeArgs};
 
-use super::{account, sign_in_forwarded};
+use super::sign_in_forwarded;
 use crate::support::{spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audited_action_records_the_request_id_that_its_response_carries() {
     let app = spawn_app().await;
-    account(&app, "ids@example.com").await;
+    app.create_account("ids@example.com", "Someone", true).await;
     let (_, response) = sign_in_forwarded(&app, "ids@example.com", "203.0.113.1").await;
     let request_id = response.headers()["x-request-id"]
         .to_str()
@@ -60,7 +60,8 @@ async fn audit_rows_written_by_the_stripe_webhook_carry_the_request_id_of_the_de
     )
     .await
     .unwrap();
-    account(&app, "subscriber@example.com").await;
+    app.create_account("subscriber@example.com", "Someone", true)
+        .await;
     let user: String = sql
         .query_one(
             "SELECT id::text FROM users WHERE email = 'subscriber@example.com'",

@@ -4,7 +4,7 @@ use serde_json::json;
 use soloist::config::{Config, Overrides, StripeArgs};
 
 use super::send;
-use crate::billing::{app_with_stripe, count, plans, subscriber, user_id};
+use crate::billing::{app_with_stripe, plans, subscriber, user_id};
 use crate::stripe::{
     SECRET_KEY, current_event, current_invoice, current_subscription, now, refunded_charge,
 };
@@ -87,17 +87,12 @@ async fn admins_see_every_event_and_replay_one_with_an_audit_row() {
     let (_, page) = app.get(&admin, &location).await;
     assert!(page.contains("The event was applied again"));
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM payments WHERE stripe_invoice_id = 'in_log'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM payments WHERE stripe_invoice_id = 'in_log'")
+            .await,
         1
     );
     let admin_id = user_id(&app, "admin@example.com").await;
-    let audited = count(
-        &app,
-        &format!(
+    let audited = app.count(&format!(
             "SELECT count(*) FROM audit_logs WHERE entity = 'stripe_events' AND user_id = '{admin_id}' \
              AND metadata->>'stripe_event_id' = 'evt_log1' AND (metadata->>'replayed')::boolean"
         ),
@@ -166,9 +161,7 @@ async fn billing_sync_corrects_drift_from_the_stripe_api_with_audit_rows() {
         .unwrap()
         .get(0);
     assert_eq!(status, "canceled");
-    let audited = count(
-        &app,
-        "SELECT count(*) FROM audit_logs WHERE entity = 'subscriptions' AND metadata->>'source' = 'billing sync'",
+    let audited = app.count("SELECT count(*) FROM audit_logs WHERE entity = 'subscriptions' AND metadata->>'source' = 'billing sync'",
     )
     .await;
     assert_eq!(audited, 1);

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{payment, payment_events, send};
-use crate::billing::{app_with_stripe, count, plans, subscriber};
+use crate::billing::{app_with_stripe, plans, subscriber};
 use crate::stripe::{current_event, current_invoice, invoice_payment, now, refunded_charge};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,9 +126,7 @@ async fn payment_events_in_either_shape_end_the_same_in_any_order_with_redeliver
                 Some(("refunded".to_owned(), Some(1200), true)),
                 "{shape} order {order:?} (SOLOIST_TEST_SEED={seed})"
             );
-            let parked = count(
-                &app,
-                &format!(
+            let parked = app.count(&format!(
                     "SELECT count(*) FROM stripe_events WHERE outcome = 'parked' AND id LIKE 'evt_{shape}_{n}_%'"
                 ),
             )
@@ -138,11 +136,9 @@ async fn payment_events_in_either_shape_end_the_same_in_any_order_with_redeliver
     }
     // Each redelivery counted once more, none applied twice: one audit row
     // creates each payment.
-    let creates = count(
-        &app,
-        "SELECT count(*) FROM audit_logs WHERE entity = 'payments' AND action = 'CREATE'",
-    )
-    .await;
+    let creates = app
+        .count("SELECT count(*) FROM audit_logs WHERE entity = 'payments' AND action = 'CREATE'")
+        .await;
     assert_eq!(creates, 24);
     app.soloist.stop().await.unwrap();
 }
@@ -199,11 +195,8 @@ async fn a_refund_and_its_payment_at_the_same_moment_never_miss_each_other() {
         );
     }
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM stripe_events WHERE outcome = 'parked'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM stripe_events WHERE outcome = 'parked'")
+            .await,
         0
     );
     app.soloist.stop().await.unwrap();

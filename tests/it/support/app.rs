@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, DatabaseArgs, Overrides, ServerArgs};
+use soloist::config::{Config, DatabaseArgs, MailArgs, Overrides, ServerArgs};
 use soloist::postgres::Quiet;
 
 use super::{BINARY, TestDb, migrated_db};
+use crate::smtp::SmtpSink;
 
 /// A Soloist serving a fresh database on a random port.
 pub struct TestApp {
@@ -20,6 +21,21 @@ pub struct TestApp {
 /// Starts the real app (`Soloist::start`) on a fresh migrated database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Overrides::default()).await
+}
+
+/// Starts the real app with its mail going over SMTP to a sink the test
+/// reads.
+pub async fn spawn_app_with_mail() -> (TestApp, SmtpSink) {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(Overrides {
+        mail: MailArgs {
+            smtp_url: Some(sink.url.clone()),
+            ..MailArgs::default()
+        },
+        ..Overrides::default()
+    })
+    .await;
+    (app, sink)
 }
 
 /// Starts the real app with some settings of the test's own.
@@ -113,42 +129,6 @@ impl TestApp {
             .send()
             .await
             .unwrap()
-    }
-
-    /// A browser signed in as a new verified account `email` (an admin when
-    /// `admin`), made the way `soloist admin create` makes one.
-    pub async fn signed_in_as(&self, email: &str, name: &str, admin: bool) -> reqwest::Client {
-        use soloist::accounts::secrets::{Password, PasswordHasherPool};
-        const PASSWORD: &str = "correct horse battery staple";
-        let hasher = PasswordHasherPool::new(1).unwrap();
-        let password = Password::new(PASSWORD, &[]).unwrap();
-        soloist::accounts::admin::create_admin(
-            &self.soloist.pool,
-            &hasher,
-            email,
-            name,
-            Some(&password),
-        )
-        .await
-        .unwrap();
-        if !admin {
-            self.sql()
-                .await
-                .execute("UPDATE users SET role = 'user' WHERE email = $1", &[&email])
-                .await
-                .unwrap();
-        }
-        let browser = self.new_browser();
-        let response = self
-            .post_form(
-                &browser,
-                "/sign-in",
-                "/sign-in",
-                &[("email", email), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(response.status(), 303, "signing in {email}");
-        browser
     }
 
     /// GETs `path` and returns (status, body).

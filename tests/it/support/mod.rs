@@ -3,12 +3,16 @@
 
 mod app;
 mod process;
+mod steps;
 
-pub use app::{TestApp, browser, csrf_in, sample_paths, spawn_app, spawn_app_with};
+pub use app::{
+    TestApp, browser, csrf_in, sample_paths, spawn_app, spawn_app_with, spawn_app_with_mail,
+};
 pub use process::{
     Running, command, connect_data_dir, form_token, free_port, http_status, processes_in,
     query_data_dir, scratch_dir, serve, sign_in_at, spawn, uid_of, wait_healthy,
 };
+pub use steps::{PASSWORD, location};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
