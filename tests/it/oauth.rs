@@ -192,14 +192,7 @@ async fn github_sign_in_creates_a_verified_account_and_signs_in_again_by_provide
         "{}",
         done.text().await.unwrap()
     );
-    let account = browser
-        .get(format!("{}/account", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = app.get(&browser, "/account").await.1;
     assert!(
         account.contains("octo@example.com") && account.contains("confirmed"),
         "{account}"

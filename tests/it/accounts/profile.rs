@@ -52,14 +52,7 @@ async fn the_profile_saves_and_its_theme_applies_to_every_page() {
         )
         .await;
     assert_eq!(location(&saved), "/account/profile?notice=profile-saved");
-    let confirmed = browser
-        .get(format!("{}{}", app.url, location(&saved)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let confirmed = app.get(&browser, &location(&saved)).await.1;
     assert!(
         confirmed.contains("Your profile was saved."),
         "the saved profile is confirmed: {confirmed}"
@@ -83,14 +76,7 @@ async fn the_profile_saves_and_its_theme_applies_to_every_page() {
         }
         assert!(page.contains("data-theme=\"dark\""), "{path}");
     }
-    let account = browser
-        .get(format!("{}/account", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = app.get(&browser, "/account").await.1;
     assert!(
         account.contains("alert(1)") && !account.contains("<script>alert"),
         "escaped: {account}"
@@ -145,14 +131,7 @@ async fn changing_the_email_needs_the_password_and_a_confirmed_link() {
         )
         .await;
     assert_eq!(location(&sent), "/account/profile?notice=email-change-sent");
-    let told = browser
-        .get(format!("{}{}", app.url, location(&sent)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let told = app.get(&browser, &location(&sent)).await.1;
     assert!(
         told.contains("Check the new address"),
         "the page says where the link went: {told}"
@@ -210,14 +189,7 @@ async fn times_are_shown_in_the_users_time_zone() {
         .await
         .unwrap()
         .get(0);
-    let page = browser
-        .get(format!("{}/account", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get(&browser, "/account").await.1;
     assert!(page.contains(&format!("{expected} Asia/Tokyo")), "{page}");
     app.soloist.stop().await.unwrap();
 }

@@ -127,14 +127,7 @@ async fn sessions_are_listed_and_ended_by_their_owner_only() {
     )
     .await;
 
-    let page = alice
-        .get(format!("{}/account/security", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get(&alice, "/account/security").await.1;
     assert!(page.contains("This session"));
     let ids: Vec<String> = app
         .sql()

@@ -16,14 +16,7 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(location(&response).starts_with("/sign-in"));
-    let home = anonymous
-        .get(format!("{}/", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = app.get(&anonymous, "/").await.1;
     assert!(
         home.contains("one-time setup link"),
         "a fresh install tells someone at this machine where setup is"

@@ -45,14 +45,7 @@ async fn sign_up_mails_a_link_that_verifies_the_address_and_signs_in() {
     let confirm = app.verify(&browser, &mail.token()).await;
     assert_eq!(confirm.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&confirm), "/account?notice=email-verified");
-    let account = browser
-        .get(format!("{}{}", app.url, location(&confirm)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = app.get(&browser, &location(&confirm)).await.1;
     assert!(
         account.contains("ada@example.com") && account.contains("Your email address is confirmed"),
         "{account}"
