@@ -43,15 +43,7 @@ async fn reset_sets_a_new_password_ends_every_session_and_sends_a_notice() {
     assert_eq!(location(&done), "/sign-in?notice=password-reset");
     let notice = sink.wait_for("reset@example.com", 3).await;
     assert!(notice.subject().contains("password was changed"));
-    assert_eq!(
-        first
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.get(&first, "/account").await.0, StatusCode::SEE_OTHER);
     assert_eq!(
         app.sign_in(&app.new_browser(), "reset@example.com", PASSWORD)
             .await
@@ -110,15 +102,7 @@ async fn magic_links_sign_in_once_and_tokens_refuse_replay_expiry_and_the_wrong_
         )
         .await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        browser
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get(&browser, "/account").await.0, 200);
 
     let other = app.new_browser();
     let replay = app
@@ -183,15 +167,7 @@ async fn magic_links_sign_in_once_and_tokens_refuse_replay_expiry_and_the_wrong_
         )
         .await;
     assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        other
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.get(&other, "/account").await.0, StatusCode::SEE_OTHER);
     app.soloist.stop().await.unwrap();
 }
 

@@ -92,15 +92,7 @@ async fn every_post_route_refuses_a_missing_wrong_or_cross_site_csrf_token() {
         );
     }
     // Still signed in: none of those requests did anything.
-    assert_eq!(
-        browser
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get(&browser, "/account").await.0, 200);
     app.soloist.stop().await.unwrap();
 }
 
@@ -157,15 +149,7 @@ async fn sessions_are_listed_and_ended_by_their_owner_only() {
             .await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
-    assert_eq!(
-        alice_laptop
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get(&alice_laptop, "/account").await.0, 200);
     // Alice ends all her other sessions.
     let response = app
         .post_form(
@@ -180,23 +164,10 @@ async fn sessions_are_listed_and_ended_by_their_owner_only() {
         "/account/security?notice=sessions-ended"
     );
     assert_eq!(
-        alice_laptop
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get(&alice_laptop, "/account").await.0,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(
-        alice
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get(&alice, "/account").await.0, 200);
     app.soloist.stop().await.unwrap();
 }
 
@@ -245,24 +216,8 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         )
         .await;
     assert_eq!(location(&done), "/account/security?notice=password-changed");
-    assert_eq!(
-        other
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        browser
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get(&other, "/account").await.0, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&browser, "/account").await.0, 200);
     assert_eq!(
         app.sign_in(
             &app.new_browser(),

@@ -32,11 +32,7 @@ async fn admin_pages_answer_403_to_users_and_the_first_admin_comes_from_setup_on
     let token = app.outbox_token("user@example.com").await;
     app.verify(&user, &token).await;
     assert_eq!(
-        user.get(format!("{}/admin/outbox", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get(&user, "/admin/outbox").await.0,
         StatusCode::FORBIDDEN
     );
 

@@ -190,15 +190,7 @@ async fn a_deactivated_user_cannot_sign_in_and_loses_every_session() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        browser
-            .get(format!("{}/account", app.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.get(&browser, "/account").await.0, StatusCode::SEE_OTHER);
     assert_eq!(
         app.sign_in(&app.new_browser(), "gone@example.com", PASSWORD)
             .await
