@@ -11,29 +11,19 @@
     reason = "a benchmark binary"
 )]
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use soloist::accounts::secrets::{Password, PasswordHasherPool};
-use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides, ServerArgs};
-use soloist::postgres::Quiet;
+use soloist::config::Overrides;
+
+use common::{PASSWORD, rss_mib, sign_in};
 
 const CONCURRENCY: usize = 64;
 const RUN: Duration = Duration::from_secs(10);
-const PASSWORD: &str = "correct horse battery staple";
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 static FAILURES: std::sync::Mutex<std::collections::BTreeMap<u16, u64>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
@@ -41,29 +31,6 @@ static FAILURES: std::sync::Mutex<std::collections::BTreeMap<u16, u64>> =
 /// Counts a failed answer by status (0: no answer).
 fn record(status: u16) {
     *FAILURES.lock().unwrap().entry(status).or_default() += 1;
-}
-
-fn csrf_in(body: &str) -> String {
-    let at = body.find("name=\"csrf_token\"").unwrap();
-    body[at..]
-        .split("value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-fn client() -> reqwest::Client {
-    rustls::crypto::ring::default_provider()
-        .install_default()
-        .ok();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap()
 }
 
 async fn flood<F, Fut>(make: F) -> (u64, u64)
@@ -78,7 +45,7 @@ where
     for _ in 0..CONCURRENCY {
         let (stop, ok, failed, make) = (stop.clone(), ok.clone(), failed.clone(), make.clone());
         tasks.spawn(async move {
-            let mut browser = client();
+            let mut browser = common::browser();
             while !stop.load(Ordering::Relaxed) {
                 let (next, success) = make(browser).await;
                 browser = next;
@@ -107,38 +74,12 @@ async fn main() {
     }
     let hash_time = started.elapsed().as_secs_f64() / 10.0;
 
-    let data_dir = tempfile_dir();
-    let config = Config::resolve(Overrides {
-        data_dir: Some(data_dir.clone()),
-        server: ServerArgs {
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            ..ServerArgs::default()
-        },
-        ..Overrides::default()
-    })
-    .unwrap();
-    let runner = PathBuf::from(env!("CARGO_BIN_EXE_soloist"));
-    let soloist = Soloist::start(
-        &config,
-        StartOptions {
-            runner,
-            progress: &Quiet,
-        },
-    )
-    .await
-    .unwrap();
-    let url = format!("http://{}", soloist.addr);
+    let bench = common::start("accounts", Overrides::default()).await;
+    let url = bench.url.clone();
     // One account per client, so per-account limits do not interfere.
-    soloist::accounts::admin::create_admin(
-        &soloist.pool,
-        &hasher,
-        "bench@example.com",
-        "Bench",
-        Some(&password),
-    )
-    .await
-    .unwrap();
-    soloist
+    bench.create_admin("bench@example.com", "Bench").await;
+    bench
+        .soloist
         .pool
         .get()
         .await
@@ -166,7 +107,7 @@ async fn main() {
     };
     // The per-address limit would (rightly) stop a flood from one address:
     // it is lifted for the measurement by clearing the counters as it runs.
-    let pool = soloist.pool.clone();
+    let pool = bench.soloist.pool.clone();
     let clearer = tokio::spawn(async move {
         loop {
             if let Ok(client) = pool.get().await {
@@ -179,19 +120,7 @@ async fn main() {
     let (signed_in, sign_in_failures) = flood(move |browser: reqwest::Client| {
         let url = sign_in_url.clone();
         async move {
-            let Ok(page) = browser.get(format!("{url}/sign-in")).send().await else {
-                return (browser, false);
-            };
-            let token = csrf_in(&page.text().await.unwrap_or_default());
-            let response = browser
-                .post(format!("{url}/sign-in"))
-                .form(&[
-                    ("email", "bench@example.com"),
-                    ("password", PASSWORD),
-                    ("csrf_token", token.as_str()),
-                ])
-                .send()
-                .await;
+            let response = sign_in(&browser, &url, "bench@example.com").await;
             let ok = match response {
                 Ok(response) if response.status() == 303 => true,
                 Ok(response) => {
@@ -203,7 +132,7 @@ async fn main() {
                     false
                 }
             };
-            (client(), ok)
+            (common::browser(), ok)
         }
     })
     .await;
@@ -222,18 +151,7 @@ async fn main() {
                 .is_ok_and(|response| response.status() == 303)
             {
                 // First request of this client: sign in once.
-                let page = browser.get(format!("{url}/sign-in")).send().await.unwrap();
-                let token = csrf_in(&page.text().await.unwrap());
-                browser
-                    .post(format!("{url}/sign-in"))
-                    .form(&[
-                        ("email", "bench@example.com"),
-                        ("password", PASSWORD),
-                        ("csrf_token", token.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
+                sign_in(&browser, &url, "bench@example.com").await.unwrap();
                 return (browser, false);
             }
             let ok = match browser.get(format!("{url}/account")).send().await {
@@ -296,12 +214,5 @@ async fn main() {
         "failed answers by status (0 = no answer): {:?}",
         FAILURES.lock().unwrap()
     );
-    soloist.stop().await.unwrap();
-    std::fs::remove_dir_all(&data_dir).ok();
-}
-
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("soloist-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    bench.stop().await;
 }

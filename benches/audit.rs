@@ -11,86 +11,28 @@
     reason = "a benchmark binary"
 )]
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Instant;
 
-use soloist::accounts::secrets::{Password, PasswordHasherPool};
-use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides, ServerArgs};
-use soloist::postgres::Quiet;
+use soloist::config::Overrides;
+
+use common::{quantile, rss_mib};
 
 const ROWS: i64 = 1_000_000;
 const ACTORS: i64 = 1_000;
 const REQUESTS: usize = 200;
-const PASSWORD: &str = "correct horse battery staple";
-
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
-}
-
-fn csrf_in(body: &str) -> String {
-    let at = body.find("name=\"csrf_token\"").unwrap();
-    body[at..]
-        .split("value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
-}
 
 #[tokio::main]
 async fn main() {
-    rustls::crypto::ring::default_provider()
-        .install_default()
-        .ok();
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let data_dir = std::env::temp_dir().join(format!("soloist-bench-audit-{}", std::process::id()));
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let config = Config::resolve(Overrides {
-        data_dir: Some(data_dir.clone()),
-        server: ServerArgs {
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            ..ServerArgs::default()
-        },
-        ..Overrides::default()
-    })
-    .unwrap();
-    let soloist = Soloist::start(
-        &config,
-        StartOptions {
-            runner: PathBuf::from(env!("CARGO_BIN_EXE_soloist")),
-            progress: &Quiet,
-        },
-    )
-    .await
-    .unwrap();
-    let url = format!("http://{}", soloist.addr);
-    let hasher = PasswordHasherPool::new(1).unwrap();
-    soloist::accounts::admin::create_admin(
-        &soloist.pool,
-        &hasher,
-        "bench-admin@example.com",
-        "Bench",
-        Some(&Password::new(PASSWORD, &[]).unwrap()),
-    )
-    .await
-    .unwrap();
+    let bench = common::start("audit", Overrides::default()).await;
+    let url = bench.url.clone();
+    bench.create_admin("bench-admin@example.com", "Bench").await;
 
     // 12 monthly partitions back from this month, then a million rows.
     let generating = Instant::now();
-    let client = soloist.pool.get().await.unwrap();
+    let client = bench.soloist.pool.get().await.unwrap();
     client
         .batch_execute(&format!(
             "DO $$ DECLARE m integer; start timestamptz; BEGIN \
@@ -144,27 +86,8 @@ async fn main() {
     drop(client);
     let generated_in = generating.elapsed();
 
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let page = browser
-        .get(format!("{url}/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = browser
-        .post(format!("{url}/sign-in"))
-        .form(&[
-            ("email", "bench-admin@example.com"),
-            ("password", PASSWORD),
-            ("csrf_token", csrf_in(&page).as_str()),
-        ])
-        .send()
+    let browser = common::browser();
+    let signed_in = common::sign_in(&browser, &url, "bench-admin@example.com")
         .await
         .unwrap();
     assert_eq!(signed_in.status(), 303);
@@ -273,8 +196,7 @@ async fn main() {
         let seconds = started.elapsed().as_secs_f64();
         exports.push((name, lines.saturating_sub(1), seconds, bytes, peak - before));
     }
-    soloist.stop().await.unwrap();
-    std::fs::remove_dir_all(&data_dir).ok();
+    bench.stop().await;
 
     println!(
         "Soloist audit benchmark: {cores} cores, {total} audit rows over {partitions} monthly partitions \

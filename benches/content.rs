@@ -16,6 +16,8 @@
     reason = "a benchmark binary"
 )]
 
+mod common;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,10 +28,8 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use askama::Template;
 use deadpool_postgres::Pool;
-use soloist::app::{Soloist, StartOptions};
-use soloist::config::{Config, Overrides, ServerArgs};
+use soloist::config::Overrides;
 use soloist::content::store::{BLOG_PAGE, PUBLIC_POST};
-use soloist::postgres::Quiet;
 
 const CONNECTIONS: usize = 64;
 const RUN: &str = "10s";
@@ -342,36 +342,14 @@ async fn exchange(
 
 #[tokio::main]
 async fn main() {
-    rustls::crypto::ring::default_provider()
-        .install_default()
-        .ok();
     if Command::new("wrk").arg("--version").output().is_err() {
         println!("This benchmark drives the servers with wrk: apt-get install wrk");
         std::process::exit(1);
     }
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let data_dir =
-        std::env::temp_dir().join(format!("soloist-bench-content-{}", std::process::id()));
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let config = Config::resolve(Overrides {
-        data_dir: Some(data_dir.clone()),
-        server: ServerArgs {
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            ..ServerArgs::default()
-        },
-        ..Overrides::default()
-    })
-    .unwrap();
-    let soloist = Soloist::start(
-        &config,
-        StartOptions {
-            runner: PathBuf::from(env!("CARGO_BIN_EXE_soloist")),
-            progress: &Quiet,
-        },
-    )
-    .await
-    .unwrap();
-    let soloist_url = format!("http://{}", soloist.addr);
+    let bench = common::start("content", Overrides::default()).await;
+    let (soloist, soloist_url, data_dir) =
+        (&bench.soloist, bench.url.clone(), bench.data_dir.clone());
 
     let seeding = Instant::now();
     {
@@ -425,7 +403,7 @@ async fn main() {
     );
     let pool = web::Data::new(
         Pool::builder(plain)
-            .max_size(config.pool_size)
+            .max_size(bench.config.pool_size)
             .build()
             .unwrap(),
     );
@@ -491,8 +469,7 @@ async fn main() {
         ));
     }
     reference_handle.stop(true).await;
-    soloist.stop().await.unwrap();
-    std::fs::remove_dir_all(&data_dir).ok();
+    bench.stop().await;
 
     println!(
         "Soloist blog benchmark: {cores} cores, {} users, {} posts ({} published, {} tag links), \

@@ -13,15 +13,17 @@
     reason = "a benchmark binary"
 )]
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use soloist::app::{Soloist, StartOptions};
+use soloist::app::Soloist;
 use soloist::billing::stripe::signature_header;
-use soloist::config::{Config, DatabaseArgs, Overrides, ServerArgs, StripeArgs};
-use soloist::postgres::Quiet;
+use soloist::config::{DatabaseArgs, Overrides, StripeArgs};
+
+use common::quantile;
 
 const CONCURRENCY: usize = 64;
 const RUN: Duration = Duration::from_secs(10);
@@ -118,13 +120,6 @@ async fn flood(
     )
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
-}
-
 /// Applied events per second, p50 and p99 (as wrk prints them) when wrk
 /// sends pre-signed new events for 10 s; `None` without wrk.
 async fn wrk_run(
@@ -201,42 +196,25 @@ async fn wrk_run(
 
 #[tokio::main]
 async fn main() {
-    rustls::crypto::ring::default_provider()
-        .install_default()
-        .ok();
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    let data_dir =
-        std::env::temp_dir().join(format!("soloist-bench-webhooks-{}", std::process::id()));
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let config = Config::resolve(Overrides {
-        data_dir: Some(data_dir.clone()),
-        server: ServerArgs {
-            listen: Some("127.0.0.1:0".parse().unwrap()),
-            ..ServerArgs::default()
-        },
-        stripe: StripeArgs {
-            webhook_secret: Some(SECRET.to_owned()),
-            ..StripeArgs::default()
-        },
-        database: DatabaseArgs {
-            pool_size: std::env::var("BENCH_POOL_SIZE")
-                .ok()
-                .and_then(|size| size.parse().ok()),
-            ..DatabaseArgs::default()
-        },
-        ..Overrides::default()
-    })
-    .unwrap();
-    let soloist = Soloist::start(
-        &config,
-        StartOptions {
-            runner: PathBuf::from(env!("CARGO_BIN_EXE_soloist")),
-            progress: &Quiet,
+    let bench = common::start(
+        "webhooks",
+        Overrides {
+            stripe: StripeArgs {
+                webhook_secret: Some(SECRET.to_owned()),
+                ..StripeArgs::default()
+            },
+            database: DatabaseArgs {
+                pool_size: std::env::var("BENCH_POOL_SIZE")
+                    .ok()
+                    .and_then(|size| size.parse().ok()),
+                ..DatabaseArgs::default()
+            },
+            ..Overrides::default()
         },
     )
-    .await
-    .unwrap();
-    let url = format!("http://{}", soloist.addr);
+    .await;
+    let (soloist, url, data_dir) = (&bench.soloist, bench.url.clone(), bench.data_dir.clone());
     soloist
         .pool
         .get()
@@ -265,7 +243,7 @@ async fn main() {
     // The same work driven by wrk, a separate and lighter sender: bodies
     // are signed beforehand (each wrk thread takes every other one), and
     // what was applied is counted in the database.
-    let wrk = wrk_run(&soloist, &url, &data_dir).await;
+    let wrk = wrk_run(soloist, &url, &data_dir).await;
     let client = soloist.pool.get().await.unwrap();
     let payments: i64 = client
         .query_one("SELECT count(*) FROM payments WHERE substring(stripe_invoice_id from 10)::bigint < 10000000", &[])
@@ -273,8 +251,7 @@ async fn main() {
         .unwrap()
         .get(0);
     drop(client);
-    soloist.stop().await.unwrap();
-    std::fs::remove_dir_all(&data_dir).ok();
+    bench.stop().await;
 
     let seconds = RUN.as_secs_f64();
     println!(

@@ -9,16 +9,7 @@ async fn sign_up_refuses_addresses_mail_cannot_be_sent_to_and_keeps_unicode_ones
     for email in ["a.@example.com", "a@@example.com", ".a@example.com"] {
         let browser = app.new_browser();
         let response = app
-            .post_form(
-                &browser,
-                "/sign-up",
-                "/sign-up",
-                &[
-                    ("name", "Sam"),
-                    ("email", email),
-                    ("password", "correct horse battery staple"),
-                ],
-            )
+            .sign_up(&browser, "Sam", email, "correct horse battery staple")
             .await;
         assert_eq!(response.status(), 422, "{email}");
         let page = response.text().await.unwrap();
@@ -27,25 +18,15 @@ async fn sign_up_refuses_addresses_mail_cannot_be_sent_to_and_keeps_unicode_ones
             "{email}: {page}"
         );
     }
-    let users: i64 = app
-        .sql()
-        .await
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let users = app.count("SELECT count(*) FROM users").await;
     assert_eq!(users, 0);
     let browser = app.new_browser();
     let response = app
-        .post_form(
+        .sign_up(
             &browser,
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "Jörg"),
-                ("email", "Jörg@Bücher.example"),
-                ("password", "correct horse battery staple"),
-            ],
+            "Jörg",
+            "Jörg@Bücher.example",
+            "correct horse battery staple",
         )
         .await;
     assert_eq!(response.status(), 200);

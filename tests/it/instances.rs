@@ -89,13 +89,9 @@ async fn a_session_made_on_one_instance_is_signed_in_on_the_other_and_ends_on_bo
             .starts_with("/sign-in"),
         "A sends the visitor to sign in"
     );
-    let active: i64 = a
-        .sql()
-        .await
-        .query_one("SELECT count(*) FROM sessions WHERE is_active", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let active = a
+        .count("SELECT count(*) FROM sessions WHERE is_active")
+        .await;
     assert_eq!(active, 0);
     stop(a, b).await;
 }

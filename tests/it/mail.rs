@@ -11,9 +11,8 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use soloist::config::{GithubArgs, MailArgs, Overrides, ServerArgs};
 
-use crate::support::{TestApp, free_port, scratch_dir, spawn_app_with};
+use crate::support::{PASSWORD, free_port, scratch_dir, spawn_app_with};
 
-const PASSWORD: &str = "correct horse battery staple";
 const CHECKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/check.py");
 
 /// aiosmtpd on a port of its own, keeping each message in a Maildir.
@@ -155,16 +154,6 @@ fn spam_score(path: &Path) -> (f64, String) {
     (score, tests)
 }
 
-async fn post(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    page: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    app.post_form(browser, page, path, fields).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_spamassassin() {
     let smtp = Aiosmtpd::start();
@@ -191,25 +180,20 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
     // 1. A sign-up's confirmation link, and 2. the notice a second
     // sign-up with the same address sends.
     for _ in 0..2 {
-        let response = post(
-            &app,
-            &app.new_browser(),
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "Ada Lovelace"),
-                ("email", "ada@example.com"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+        let response = app
+            .sign_up(
+                &app.new_browser(),
+                "Ada Lovelace",
+                "ada@example.com",
+                PASSWORD,
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
         expected += 1;
     }
     smtp.wait_for(expected).await;
     // 3. A new confirmation link.
-    post(
-        &app,
+    app.post_form(
         &app.new_browser(),
         "/sign-in",
         "/verify-email/resend",
@@ -221,8 +205,7 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
         .signed_in_as("member@example.com", "Member", false)
         .await;
     // 4. A reset link, then 5. the notice that the password changed.
-    post(
-        &app,
+    app.post_form(
         &app.new_browser(),
         "/reset-password",
         "/reset-password",
@@ -241,19 +224,18 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
         .nth(1)
         .unwrap()
         .to_owned();
-    let done = post(
-        &app,
-        &app.new_browser(),
-        "/sign-in",
-        "/reset-password/confirm",
-        &[("token", &token), ("password", "a second long passphrase")],
-    )
-    .await;
+    let done = app
+        .post_form(
+            &app.new_browser(),
+            "/sign-in",
+            "/reset-password/confirm",
+            &[("token", &token), ("password", "a second long passphrase")],
+        )
+        .await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     expected += 1;
     // 6. A magic link.
-    post(
-        &app,
+    app.post_form(
         &app.new_browser(),
         "/magic-link",
         "/magic-link",
@@ -263,27 +245,19 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
     expected += 1;
     // 7. A link to choose a first password.
     let other = app.signed_in_as("other@example.com", "Other", false).await;
-    post(
-        &app,
-        &other,
-        "/account/security",
-        "/account/password/link",
-        &[],
-    )
-    .await;
+    app.post_form(&other, "/account/security", "/account/password/link", &[])
+        .await;
     expected += 1;
     // 8. An email change's link, and 9. the notice an email change to a
     // taken address sends that address.
-    post(
-        &app,
+    app.post_form(
         &other,
         "/account/profile",
         "/account/email",
         &[("email", "new@example.com"), ("password", PASSWORD)],
     )
     .await;
-    post(
-        &app,
+    app.post_form(
         &other,
         "/account/profile",
         "/account/email",
@@ -304,14 +278,7 @@ async fn every_kind_of_mail_parses_cleanly_has_both_parts_and_scores_under_2_in_
         .nth(1)
         .unwrap()
         .to_owned();
-    let moved = post(
-        &app,
-        &app.new_browser(),
-        "/sign-in",
-        "/verify-email",
-        &[("token", &token)],
-    )
-    .await;
+    let moved = app.verify(&app.new_browser(), &token).await;
     assert_eq!(moved.status(), StatusCode::SEE_OTHER);
     expected += 1;
     // 11. Connecting GitHub to an account tells its owner.

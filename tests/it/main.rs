@@ -25,6 +25,7 @@ mod lifecycle;
 mod mail;
 mod monitoring;
 mod oauth;
+mod output;
 mod recovery;
 mod schema;
 mod seed;

@@ -192,14 +192,7 @@ async fn github_sign_in_creates_a_verified_account_and_signs_in_again_by_provide
         "{}",
         done.text().await.unwrap()
     );
-    let account = browser
-        .get(format!("{}/account", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let account = app.get(&browser, "/account").await.1;
     assert!(
         account.contains("octo@example.com") && account.contains("confirmed"),
         "{account}"
@@ -229,13 +222,7 @@ async fn github_sign_in_creates_a_verified_account_and_signs_in_again_by_provide
         oauth_sign_in(&app, &again, "github").await.status(),
         StatusCode::SEE_OTHER
     );
-    let users: i64 = app
-        .sql()
-        .await
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let users = app.count("SELECT count(*) FROM users").await;
     assert_eq!(users, 1);
     app.soloist.stop().await.unwrap();
 }
@@ -247,16 +234,7 @@ const SQUATTER_PASSWORD: &str = "correct horse battery staple";
 async fn squat(app: &TestApp, email: &str) -> reqwest::Client {
     let squatter = app.new_browser();
     let response = app
-        .post_form(
-            &squatter,
-            "/sign-up",
-            "/sign-up",
-            &[
-                ("name", "Mallory"),
-                ("email", email),
-                ("password", SQUATTER_PASSWORD),
-            ],
-        )
+        .sign_up(&squatter, "Mallory", email, SQUATTER_PASSWORD)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     squatter
@@ -264,35 +242,9 @@ async fn squat(app: &TestApp, email: &str) -> reqwest::Client {
 
 /// The squatter's sign-in with the password they chose.
 async fn squatter_signs_in(app: &TestApp, email: &str) -> StatusCode {
-    app.post_form(
-        &app.new_browser(),
-        "/sign-in",
-        "/sign-in",
-        &[("email", email), ("password", SQUATTER_PASSWORD)],
-    )
-    .await
-    .status()
-}
-
-/// The token of the newest outbox mail to `email`.
-async fn outbox_token(app: &TestApp, email: &str) -> String {
-    let body: String = app
-        .sql()
+    app.sign_in(&app.new_browser(), email, SQUATTER_PASSWORD)
         .await
-        .query_one(
-            "SELECT body FROM mail_outbox WHERE to_address = $1 ORDER BY created_at DESC LIMIT 1",
-            &[&email],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    body.split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
+        .status()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,7 +301,7 @@ async fn a_squatter_is_out_after_the_owner_confirms_the_mailed_link_and_links_go
     squat(&app, "victim@example.com").await;
     // The owner opens the confirmation mail the squatter's sign-up sent, in
     // their own browser, and confirms without knowing the password.
-    let token = outbox_token(&app, "victim@example.com").await;
+    let token = app.outbox_token("victim@example.com").await;
     let victim = app.new_browser();
     let (_, page) = app
         .get(&victim, &format!("/verify-email?token={token}"))
@@ -475,13 +427,7 @@ async fn a_callback_with_a_forged_state_or_without_the_flow_cookie_is_refused() 
             .status(),
         StatusCode::NOT_FOUND
     );
-    let users: i64 = app
-        .sql()
-        .await
-        .query_one("SELECT count(*) FROM users", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let users = app.count("SELECT count(*) FROM users").await;
     assert_eq!(users, 0);
     app.soloist.stop().await.unwrap();
 }

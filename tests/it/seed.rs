@@ -81,10 +81,6 @@ fn tally(output: &str, kind: &str) -> (u32, u32) {
     (numbers[0], numbers.get(1).copied().unwrap_or(0))
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.sql().await.query_one(sql, &[]).await.unwrap().get(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
     let app = spawn_app().await;
@@ -129,8 +125,7 @@ async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
 
     // Subscriptions in every state, payments of every outcome.
     assert_eq!(
-        count(
-            &app,
+        app.count(
             "SELECT count(DISTINCT status || (trial_end IS NOT NULL)::text) FROM subscriptions"
         )
         .await,
@@ -138,18 +133,18 @@ async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
         "active, trialing (active with trial_end), past_due and canceled"
     );
     assert_eq!(
-        count(&app, "SELECT count(DISTINCT status) FROM payments").await,
+        app.count("SELECT count(DISTINCT status) FROM payments")
+            .await,
         3,
         "succeeded, failed and refunded"
     );
     assert_eq!(
-        count(
-            &app,
+        app.count(
             "SELECT count(*) FROM audit_logs WHERE user_id IS NULL AND action = 'CREATE' \
              AND metadata->>'source' = 'seed'"
         )
         .await,
-        3 + 8 + 6 + 10 + 4 + count(&app, "SELECT count(*) FROM tags").await + 9,
+        3 + 8 + 6 + 10 + 4 + app.count("SELECT count(*) FROM tags").await + 9,
         "one audit row by the system for everything it created"
     );
 
@@ -192,14 +187,7 @@ async fn demo_seed_fills_every_page_and_a_second_run_changes_nothing() {
     assert_eq!(status, 404, "the seeded admin closes first-run setup");
 
     let admin = app.new_browser();
-    let response = app
-        .post_form(
-            &admin,
-            "/sign-in",
-            "/sign-in",
-            &[("email", "admin@example.com"), ("password", &password)],
-        )
-        .await;
+    let response = app.sign_in(&admin, "admin@example.com", &password).await;
     assert_eq!(response.status(), 303, "the printed password signs in");
     let (status, overview) = app.get(&admin, "/admin").await;
     assert_eq!(status, 200);
@@ -226,7 +214,7 @@ async fn three_demo_seeds_at_once_all_succeed_and_create_each_row_once() {
         let created: u32 = outputs.iter().map(|output| tally(output, kind).0).sum();
         assert_eq!(created, rows, "{kind} created once in all: {outputs:?}");
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM users").await, 8);
+    assert_eq!(app.count("SELECT count(*) FROM users").await, 8);
     assert_eq!(
         outputs
             .iter()
@@ -252,23 +240,12 @@ async fn demo_seed_takes_the_admin_email_and_password_on_stdin() {
     assert!(!output.contains("Password:"), "{output}");
     let admin = app.new_browser();
     let response = app
-        .post_form(
-            &admin,
-            "/sign-in",
-            "/sign-in",
-            &[
-                ("email", "owner@example.org"),
-                ("password", "a long and private passphrase"),
-            ],
-        )
+        .sign_in(&admin, "owner@example.org", "a long and private passphrase")
         .await;
     assert_eq!(response.status(), 303);
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM users WHERE email = 'admin@example.com'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM users WHERE email = 'admin@example.com'")
+            .await,
         0
     );
 
@@ -301,16 +278,13 @@ async fn seed_with_users_and_posts_still_generates_the_benchmark_set() {
         "{output}"
     );
     assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM users WHERE email LIKE 'writer-%'"
-        )
-        .await,
+        app.count("SELECT count(*) FROM users WHERE email LIKE 'writer-%'")
+            .await,
         5
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM posts").await, 40);
+    assert_eq!(app.count("SELECT count(*) FROM posts").await, 40);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM subscription_plans").await,
+        app.count("SELECT count(*) FROM subscription_plans").await,
         0,
         "no demo data"
     );
