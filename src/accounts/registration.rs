@@ -8,7 +8,7 @@
 
 use deadpool_postgres::GenericClient;
 
-use super::model::{NewUser, Role, User};
+use super::model::{DisplayName, Email, NewUser, Role, User};
 use super::store;
 use crate::audit::{self, Actor, AuditAction, AuditEntity, Secret};
 use crate::db::StoreError;
@@ -17,9 +17,9 @@ use crate::db::StoreError;
 #[derive(Clone, Debug)]
 pub struct SignUp {
     /// The address, lower-case.
-    pub email: String,
+    pub email: Email,
     /// The display name.
-    pub name: String,
+    pub name: DisplayName,
     /// The hash of the chosen password.
     pub password_hash: String,
 }
@@ -42,8 +42,8 @@ pub async fn register(
     sign_up: &SignUp,
 ) -> Result<Registration, StoreError> {
     let new = NewUser {
-        email: sign_up.email.clone(),
-        name: sign_up.name.clone(),
+        email: sign_up.email.to_string(),
+        name: sign_up.name.to_string(),
         role: Role::User,
     };
     let Some(user) = store::create_user_if_new(client, &new, false).await? else {

@@ -34,12 +34,8 @@ pub(super) async fn admin_create(
     use crate::accounts::model::{DisplayName, Email};
     use crate::accounts::secrets::{Password, PasswordHasherPool};
 
-    let email = Email::parse(email)
-        .map(Email::into_string)
-        .map_err(anyhow::Error::msg)?;
-    let name = DisplayName::parse(name)
-        .map(DisplayName::into_string)
-        .map_err(anyhow::Error::msg)?;
+    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
+    let name = DisplayName::parse(name).map_err(anyhow::Error::msg)?;
     let password = if password_stdin {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;

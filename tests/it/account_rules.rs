@@ -4,7 +4,7 @@
 //! audit rows.
 
 use soloist::accounts::linking::{Linking, sign_in_with_provider};
-use soloist::accounts::model::{NewUser, Role};
+use soloist::accounts::model::{DisplayName, Email, NewUser, Role};
 use soloist::accounts::oauth::ProviderProfile;
 use soloist::accounts::registration::{Registration, SignUp, register};
 use soloist::accounts::store;
@@ -162,8 +162,8 @@ async fn a_sign_up_makes_one_unconfirmed_account_and_a_second_one_writes_nothing
     let db = migrated_db().await;
     let client = db.pool().get().await.unwrap();
     let sign_up = SignUp {
-        email: "writer@example.com".to_owned(),
-        name: "Writer".to_owned(),
+        email: Email::parse("writer@example.com").unwrap(),
+        name: DisplayName::parse("Writer").unwrap(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
     };
     let first = register(&client, &Actor::system(), &sign_up).await.unwrap();

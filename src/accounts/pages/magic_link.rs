@@ -53,7 +53,7 @@ pub async fn magic_link_request(
     request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor, .. } = request;
-    let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
+    let Ok(email) = Email::parse(&form.email) else {
         let page = MagicLinkPage {
             layout: Layout::for_visitor(
                 &visitor,

@@ -122,7 +122,7 @@ pub async fn reset_request(
     request: CsrfForm<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor, .. } = request;
-    let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
+    let Ok(email) = Email::parse(&form.email) else {
         let page = ResetRequestPage {
             layout: Layout::for_visitor(
                 &visitor,

@@ -180,7 +180,6 @@ pub async fn update_profile(
     let CsrfForm { form, visitor, .. } = request;
     let mut errors = ProfileErrors::default();
     let name = DisplayName::parse(&form.name)
-        .map(DisplayName::into_string)
         .map_err(|message| errors.name = Some(message.to_owned()))
         .ok();
     let avatar_url = parse_url(&form.avatar_url)
@@ -221,7 +220,7 @@ pub async fn update_profile(
         return Ok(render(&page, StatusCode::UNPROCESSABLE_ENTITY));
     };
     let update = ProfileUpdate {
-        name,
+        name: name.into_string(),
         avatar_url,
         bio: optional_text(&form.bio, 2000),
         website,
@@ -280,7 +279,7 @@ pub async fn change_email(
 ) -> Result<HttpResponse, PageError> {
     let Member { signed_in, .. } = request.access;
     let CsrfForm { form, visitor, .. } = request;
-    let email = Email::parse(&form.email).map(Email::into_string);
+    let email = Email::parse(&form.email);
     let client = state.pool.get().await?;
     let stored = store::password_hash_of(&client, signed_in.user.id).await?;
     drop(client);
@@ -292,7 +291,7 @@ pub async fn change_email(
     let error = match (&email, password_ok) {
         (Err(message), _) => Some((*message).to_owned()),
         (Ok(_), false) => Some("Your current password is needed to change your email.".to_owned()),
-        (Ok(email), true) if *email == signed_in.user.email => {
+        (Ok(email), true) if email.as_str() == signed_in.user.email => {
             Some("That is already your address.".to_owned())
         }
         _ => None,

@@ -198,8 +198,8 @@ pub async fn setup(
     let user = store::create_user(
         &transaction,
         &NewUser {
-            email: email.clone(),
-            name,
+            email: email.to_string(),
+            name: name.into_string(),
             role: Role::Admin,
         },
     )

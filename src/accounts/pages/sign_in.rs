@@ -106,6 +106,8 @@ pub async fn sign_in(
     http: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let CsrfForm { form, visitor, .. } = request;
+    // An address that does not parse gets the same answer as an unknown
+    // one, after the same work.
     let email = Email::parse(&form.email)
         .map(Email::into_string)
         .unwrap_or_default();

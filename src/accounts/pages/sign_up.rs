@@ -35,14 +35,12 @@ pub struct SignUpErrors {
 impl SignUpForm {
     /// The form's values as domain types (email, name, password), or a
     /// message per bad field. Public so the fuzz targets run it.
-    pub fn parse(&self) -> Result<(String, String, Password), SignUpErrors> {
+    pub fn parse(&self) -> Result<(Email, DisplayName, Password), SignUpErrors> {
         let mut errors = SignUpErrors::default();
         let email = Email::parse(&self.email)
-            .map(Email::into_string)
             .map_err(|message| errors.email = Some(message.to_owned()))
             .ok();
         let name = DisplayName::parse(&self.name)
-            .map(DisplayName::into_string)
             .map_err(|message| errors.name = Some(message.to_owned()))
             .ok();
         let password = Password::new(&self.password, &[&self.email, &self.name])

@@ -180,7 +180,7 @@ pub async fn resend_verification(
         // Only confirmed accounts have sessions.
         return Ok(see_other("/account"));
     }
-    let Ok(email) = Email::parse(&form.email).map(Email::into_string) else {
+    let Ok(email) = Email::parse(&form.email) else {
         return Err(PageError::BadRequest(
             "Enter an email address like name@example.com.".to_owned(),
         ));
