@@ -7,7 +7,7 @@ use super::secrets::{Password, PasswordHasherPool};
 use super::store;
 use crate::audit::{self, Actor};
 use crate::audit::{AuditAction, AuditEntity, Secret};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// What `create_admin` did.
 #[derive(Debug, PartialEq, Eq)]

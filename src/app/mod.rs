@@ -89,7 +89,7 @@ pub struct Soloist {
 
 /// A new first-run setup token while no administrator exists (its hash
 /// stored, so any instance's token works), else none.
-async fn first_run_token(pool: &Pool) -> Result<Option<String>, crate::web::failure::PageError> {
+async fn first_run_token(pool: &Pool) -> Result<Option<String>, crate::web::page_error::PageError> {
     let client = pool.get().await?;
     if crate::accounts::store::admin_exists(&client).await? {
         return Ok(None);
@@ -354,7 +354,7 @@ impl Soloist {
 
     /// Writes the post views counted so far (they are otherwise written
     /// every 30 seconds and at stop).
-    pub async fn flush_views(&self) -> Result<(), crate::web::failure::PageError> {
+    pub async fn flush_views(&self) -> Result<(), crate::web::page_error::PageError> {
         self.views.flush(&self.pool).await
     }
 

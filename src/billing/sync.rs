@@ -12,7 +12,7 @@ use super::stripe::StripeClient;
 use super::webhook::{id_of, plan_of, state_of, user_in};
 use crate::audit::AuditEntity;
 use crate::audit::{self, Actor};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// What a sync found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -30,7 +30,7 @@ impl ViewCounter {
     }
 
     /// Writes the counted views; on failure they are kept for the next try.
-    pub async fn flush(&self, pool: &Pool) -> Result<(), crate::web::failure::PageError> {
+    pub async fn flush(&self, pool: &Pool) -> Result<(), crate::web::page_error::PageError> {
         let taken =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
         if taken.is_empty() {
@@ -41,7 +41,7 @@ impl ViewCounter {
         let written = async {
             let client = pool.get().await?;
             store::count_views(&client, &ids, &counts).await?;
-            Ok::<_, crate::web::failure::PageError>(())
+            Ok::<_, crate::web::page_error::PageError>(())
         }
         .await;
         if written.is_err() {

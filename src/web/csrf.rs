@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::access::{Anyone, Gate};
-use super::failure::PageError;
+use super::page_error::PageError;
 use super::visitor::{AnonymousCsrf, Visitor, csrf_cookie_name};
 use crate::accounts::secrets::{random_token, same_secret};
 

@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::AppState;
-use super::failure::PageError;
+use super::page_error::PageError;
 use crate::accounts::model::{SessionId, Theme, User};
 use crate::accounts::secrets::token_hash;
 use crate::accounts::store as accounts;

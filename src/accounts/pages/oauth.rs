@@ -23,7 +23,7 @@ use crate::accounts::store;
 use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity};
 use crate::web::AppState;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::respond::{safe_next, see_other};
 use crate::web::visitor::Visitor;
 

@@ -11,7 +11,7 @@ use crate::billing::model::{PaymentStatus, SubscriptionId};
 use crate::billing::store::{self, InvoicePayment};
 use crate::billing::versions::Shape;
 use crate::billing::webhook::{Event, Handled, id_of, user_in};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// The `payment_intent` or `charge` of a current-shape invoice's paid
 /// payment, when the event includes `payments`.

@@ -12,7 +12,7 @@ use crate::billing::invoices;
 use crate::billing::model::{PlanId, Subscription, SubscriptionStatus};
 use crate::billing::store::{self, StripeState};
 use crate::billing::stripe::StripeClient;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 fn timestamp(value: &Value) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(value.as_i64()?).ok()

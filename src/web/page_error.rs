@@ -127,7 +127,7 @@ impl ResponseError for PageError {
                 .finish(),
             Self::Unavailable(detail) | Self::Internal(detail) => {
                 tracing::error!(%detail, status = %self.status_code(), "request failed");
-                let mut response = super::errors::error_page(self.status_code());
+                let mut response = super::error_pages::error_page(self.status_code());
                 if matches!(self, Self::Unavailable(_)) {
                     response
                         .headers_mut()
@@ -137,7 +137,7 @@ impl ResponseError for PageError {
             }
             Self::StorageFull(detail) => {
                 tracing::error!(%detail, "the database's disk is full");
-                let mut response = super::errors::error_page_with(
+                let mut response = super::error_pages::error_page_with(
                     self.status_code(),
                     "Storage is full",
                     "The server has run out of disk space, so nothing was saved. \
@@ -150,28 +150,28 @@ impl ResponseError for PageError {
             }
             Self::Upstream(detail) => {
                 tracing::error!(%detail, "the payment provider failed");
-                super::errors::error_page_with(
+                super::error_pages::error_page_with(
                     self.status_code(),
                     "The payment provider did not answer",
                     "Nothing was charged. Try again in a minute.",
                 )
             }
             Self::BadRequest(message) => {
-                super::errors::error_page_with(self.status_code(), "Bad request", message)
+                super::error_pages::error_page_with(self.status_code(), "Bad request", message)
             }
-            Self::CsrfFailed => super::errors::error_page_with(
+            Self::CsrfFailed => super::error_pages::error_page_with(
                 self.status_code(),
                 "This form has expired",
                 "Go back, reload the page and submit the form again.",
             ),
             Self::TooManyRequests => {
-                let mut response = super::errors::error_page(self.status_code());
+                let mut response = super::error_pages::error_page(self.status_code());
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
                 response
             }
-            _ => super::errors::error_page(self.status_code()),
+            _ => super::error_pages::error_page(self.status_code()),
         }
     }
 }
