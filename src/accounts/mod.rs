@@ -2,6 +2,7 @@
 //! (the seed's users.ts and auth.ts), and the pages that sign people in.
 
 pub mod admin;
+mod error;
 pub mod model;
 pub mod oauth;
 pub mod pages;
@@ -9,3 +10,5 @@ pub mod paths;
 pub mod proof;
 pub mod secrets;
 pub mod store;
+
+pub use error::AccountError;

@@ -106,6 +106,41 @@ impl From<crate::accounts::secrets::HashError> for PageError {
     }
 }
 
+impl From<crate::accounts::AccountError> for PageError {
+    fn from(error: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError;
+        match error {
+            AccountError::NeedsPassword => Self::BadRequest(error.to_string()),
+            AccountError::Pool(error) => error.into(),
+            AccountError::Transaction(error) => error.into(),
+            AccountError::Store(error) => error.into(),
+            AccountError::Hash(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::content::ContentError> for PageError {
+    fn from(error: crate::content::ContentError) -> Self {
+        use crate::content::ContentError;
+        match error {
+            ContentError::Pool(error) => error.into(),
+            ContentError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::billing::BillingError> for PageError {
+    fn from(error: crate::billing::BillingError) -> Self {
+        use crate::billing::BillingError;
+        match error {
+            BillingError::Stripe(error) => Self::Upstream(error.to_string()),
+            BillingError::Pool(error) => error.into(),
+            BillingError::Transaction(error) => error.into(),
+            BillingError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {

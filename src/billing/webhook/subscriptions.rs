@@ -12,6 +12,7 @@ use crate::billing::invoices;
 use crate::billing::model::{PlanId, Subscription, SubscriptionStatus};
 use crate::billing::store::{self, StripeState};
 use crate::billing::stripe::StripeClient;
+use crate::db::StoreError;
 use crate::web::page_error::PageError;
 
 fn timestamp(value: &Value) -> Option<OffsetDateTime> {
@@ -246,7 +247,7 @@ pub async fn plan_of(
     transaction: &deadpool_postgres::Transaction<'_>,
     object: &Value,
     before: Option<&Subscription>,
-) -> Result<Option<PlanId>, PageError> {
+) -> Result<Option<PlanId>, StoreError> {
     if let Some(price) = id_of(&object["items"]["data"][0]["price"])
         && let Some(plan) = store::plan_by_price(transaction, price).await?
     {
