@@ -1,5 +1,7 @@
 //! An error with its causes on one line, for logs:
-//! `what failed: caused by: why: caused by: why that`.
+//! `what failed: caused by: why: caused by: why that`. A cause whose
+//! message the one before already ends with (errors that both print their
+//! source and return it, as deadpool's do) is said once.
 
 use std::error::Error;
 use std::fmt;
@@ -9,10 +11,15 @@ pub struct Chain<'a>(pub &'a (dyn Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}", self.0)?;
+        let mut said = self.0.to_string();
+        formatter.write_str(&said)?;
         let mut source = self.0.source();
         while let Some(cause) = source {
-            write!(formatter, ": caused by: {cause}")?;
+            let message = cause.to_string();
+            if !said.ends_with(&message) {
+                write!(formatter, ": caused by: {message}")?;
+            }
+            said = message;
             source = cause.source();
         }
         Ok(())
@@ -34,6 +41,16 @@ mod tests {
             Chain(&error).to_string(),
             "saving the post: caused by: disk on fire"
         );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("saving the post: {0}")]
+    struct SaysItsSource(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_already_said_by_the_error_before_is_not_repeated() {
+        let error = SaysItsSource(std::io::Error::other("disk on fire"));
+        assert_eq!(Chain(&error).to_string(), "saving the post: disk on fire");
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub async fn backups(
             let dir = dir.clone();
             web::block(move || list(&dir))
                 .await
-                .map_err(|error| PageError::Internal(error.to_string()))?
+                .map_err(|error| PageError::Internal(error.into()))?
         }
         None => Vec::new(),
     };
@@ -205,7 +205,7 @@ pub async fn download(
         Some((file, handle))
     })
     .await
-    .map_err(|error| PageError::Internal(error.to_string()))?;
+    .map_err(|error| PageError::Internal(error.into()))?;
     let (file, handle) = opened.ok_or(PageError::NotFound)?;
     let stream = futures_util::stream::unfold(Some(handle), |handle| async move {
         let handle = handle?;

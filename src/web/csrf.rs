@@ -102,10 +102,7 @@ pub async fn guard(
         .filter(|value| value.len() == 43);
     let (value, fresh) = match existing {
         Some(value) => (value, false),
-        None => (
-            random_token().map_err(|error| PageError::Internal(error.to_string()))?,
-            true,
-        ),
+        None => (random_token().map_err(PageError::from)?, true),
     };
     request
         .extensions_mut()

@@ -2,12 +2,14 @@
 //! [`RequestId`]) carried by a span around everything logged while it runs,
 //! returned as `X-Request-Id`, and written into the metadata of the audit
 //! rows it causes (through [`super::visitor::Visitor`]). Its answer is
-//! counted in [`crate::monitoring::metrics`].
+//! counted in [`crate::monitoring::metrics`], and the error behind a 5xx
+//! answer is logged here, once, with its causes.
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
@@ -15,6 +17,8 @@ use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 use super::AppState;
+use super::page_error::PageError;
+use crate::error_chain::Chain;
 
 tokio::task_local! {
     /// The id of the request being served, for audit rows written without
@@ -67,7 +71,7 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 /// The middleware: counts the answer by route, method and status, times
-/// it, and sets `X-Request-Id`.
+/// it, logs the error behind a 5xx, and sets `X-Request-Id`.
 pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -89,10 +93,15 @@ pub async fn observe(
         }
         None => next.call(request).await,
     };
-    let status = match &outcome {
-        Ok(response) => response.status(),
-        Err(error) => error.as_response_error().status_code(),
+    let (status, error) = match &outcome {
+        Ok(response) => (response.status(), response.response().error()),
+        Err(error) => (error.as_response_error().status_code(), Some(error)),
     };
+    if status.is_server_error()
+        && let Some(error) = error
+    {
+        log_failure(error, status, request_id.as_deref());
+    }
     if let Some(state) = &state {
         state.monitoring.http.record(
             route.as_deref(),
@@ -114,4 +123,25 @@ pub async fn observe(
         response.headers_mut().insert(REQUEST_ID_HEADER, request_id);
     }
     Ok(response)
+}
+
+/// Logs the error behind a 5xx answer with its causes, the request id the
+/// error page shows, and the SQLSTATE when PostgreSQL refused.
+fn log_failure(error: &actix_web::Error, status: StatusCode, request_id: Option<&str>) {
+    let request_id = request_id.unwrap_or_default();
+    let status = status.as_u16();
+    match error.as_error::<PageError>() {
+        Some(failure) => {
+            let database = failure.database_error();
+            tracing::error!(
+                request_id,
+                status,
+                error = %Chain(failure),
+                sqlstate = database.map(|database| database.code().code()),
+                constraint = database.and_then(|database| database.constraint()),
+                "request failed"
+            );
+        }
+        None => tracing::error!(request_id, status, %error, "request failed"),
+    }
 }

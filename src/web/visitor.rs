@@ -68,7 +68,7 @@ impl Visitor {
     async fn load(request: HttpRequest) -> Result<Self, PageError> {
         let state = request
             .app_data::<web::Data<AppState>>()
-            .ok_or(PageError::Internal("application state missing".to_owned()))?
+            .ok_or_else(|| PageError::internal("application state missing"))?
             .clone();
         let ip = super::client_ip::of(&request).map(|ip| ip.to_string());
         let request_id = request

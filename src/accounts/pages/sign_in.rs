@@ -640,7 +640,7 @@ pub async fn setup(
     entry.metadata = Some(serde_json::json!({ "source": "first-run setup" }));
     audit::store::record(&transaction, &entry).await?;
     let Some(user) = store::user_by_id(&transaction, user.id).await? else {
-        return Err(PageError::Internal("the new admin vanished".to_owned()));
+        return Err(PageError::internal("the new admin vanished"));
     };
     let cookie = start_session(&transaction, &state, &user, &visitor, "setup").await?;
     transaction.commit().await?;

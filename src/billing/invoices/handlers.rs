@@ -163,8 +163,8 @@ pub async fn invoice(
         return Ok(applied(&created, true, wrote));
     }
     let Some(before) = store::payment_for_invoice(transaction, invoice_id).await? else {
-        return Err(PageError::Internal(
-            "an invoice's payment vanished while it was written".to_owned(),
+        return Err(PageError::internal(
+            "an invoice's payment vanished while it was written",
         ));
     };
     let news = News {

@@ -236,7 +236,7 @@ pub async fn sync_from_api(
 ) -> Result<Subscription, PageError> {
     let plan_id = plan_of(transaction, object, before)
         .await?
-        .ok_or_else(|| PageError::Internal("a Stripe price no plan has".to_owned()))?;
+        .ok_or_else(|| PageError::internal("a Stripe price no plan has"))?;
     let state = state_of(object, user, plan_id, before, None, None);
     Ok(store::upsert_from_stripe(transaction, &state).await?)
 }
