@@ -102,7 +102,16 @@ pub async fn guard(
         .filter(|value| value.len() == 43);
     let (value, fresh) = match existing {
         Some(value) => (value, false),
-        None => (random_token().map_err(PageError::from)?, true),
+        None => match random_token() {
+            Ok(value) => (value, true),
+            // Answered here, inside the request's scope, so that the
+            // error page names the request.
+            Err(error) => {
+                return Ok(request
+                    .error_response(PageError::from(error))
+                    .map_into_right_body());
+            }
+        },
     };
     request
         .extensions_mut()
@@ -125,7 +134,7 @@ pub async fn guard(
             .finish();
         response.response_mut().add_cookie(&cookie).ok();
     }
-    Ok(response)
+    Ok(response.map_into_left_body())
 }
 
 /// A form with no fields of its own (sign-out, "end this session", ...).

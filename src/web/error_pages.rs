@@ -1,5 +1,6 @@
 //! Error pages: every 4xx and 5xx answer is a page in the site's layout,
-//! never a stack trace or an internal message.
+//! never a stack trace or an internal message. A 5xx page shows the
+//! request id, which the log line of its error carries too.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -23,6 +24,8 @@ pub struct ErrorPage {
     pub heading: String,
     /// What the visitor can do.
     pub message: String,
+    /// The request's id, on 5xx pages: the visitor can quote it.
+    pub request_id: Option<String>,
 }
 
 /// The page for `status`, with a heading and message fit for visitors.
@@ -63,13 +66,18 @@ pub fn error_page(status: StatusCode) -> HttpResponse {
     error_page_with(status, heading, message)
 }
 
-/// An error page with its own heading and message.
+/// An error page with its own heading and message; a 5xx page names the
+/// request being answered.
 pub fn error_page_with(status: StatusCode, heading: &str, message: &str) -> HttpResponse {
     let page = ErrorPage {
         layout: Layout::new(heading, message),
         status: status.as_u16(),
         heading: heading.to_owned(),
         message: message.to_owned(),
+        request_id: status
+            .is_server_error()
+            .then(super::observe::current_request_id)
+            .flatten(),
     };
     render(&page, status)
 }

@@ -1,9 +1,10 @@
 //! Per-request observation: every request gets an id (tracing-actix-web's
 //! [`RequestId`]) carried by a span around everything logged while it runs,
-//! returned as `X-Request-Id`, and written into the metadata of the audit
-//! rows it causes (through [`super::visitor::Visitor`]). Its answer is
-//! counted in [`crate::monitoring::metrics`], and the error behind a 5xx
-//! answer is logged here, once, with its causes.
+//! returned as `X-Request-Id`, shown on 5xx error pages, and written into
+//! the metadata of the audit rows it causes (through
+//! [`super::visitor::Visitor`]). Its answer is counted in
+//! [`crate::monitoring::metrics`], and the error behind a 5xx answer is
+//! logged here, once, with its causes.
 
 use std::time::Instant;
 
@@ -143,5 +144,61 @@ fn log_failure(error: &actix_web::Error, status: StatusCode, request_id: Option<
             );
         }
         None => tracing::error!(request_id, status, %error, "request failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+    use actix_web::body::to_bytes;
+
+    use super::{CURRENT_REQUEST_ID, PageError};
+
+    async fn page_of(error: PageError, request_id: Option<&str>) -> (u16, String) {
+        let response = match request_id {
+            Some(id) => {
+                CURRENT_REQUEST_ID
+                    .scope(id.to_owned(), async { error.error_response() })
+                    .await
+            }
+            None => error.error_response(),
+        };
+        let status = response.status().as_u16();
+        let body = to_bytes(response.into_body()).await.unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_500_and_503_pages_show_the_request_id_and_never_the_cause() {
+        for (error, status) in [
+            (PageError::internal("the secret cause"), 500),
+            (
+                PageError::Unavailable(std::io::Error::other("the secret cause").into()),
+                503,
+            ),
+            (
+                PageError::StorageFull(std::io::Error::other("the secret cause").into()),
+                503,
+            ),
+        ] {
+            let (answered, page) = page_of(error, Some("0b9e-request")).await;
+            assert_eq!(answered, status);
+            assert!(page.contains("<code>0b9e-request</code>"), "{page}");
+            assert!(!page.contains("secret cause"), "{page}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_4xx_page_names_no_request() {
+        let (status, page) = page_of(PageError::NotFound, Some("0b9e-request")).await;
+        assert_eq!(status, 404);
+        assert!(!page.contains("0b9e-request"), "{page}");
+    }
+
+    #[tokio::test]
+    async fn a_500_outside_a_request_has_no_request_id_to_show() {
+        let (status, page) = page_of(PageError::internal("a cause"), None).await;
+        assert_eq!(status, 500);
+        assert!(!page.contains("request id"), "{page}");
     }
 }
