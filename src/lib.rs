@@ -15,6 +15,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod demo;
+pub mod error_chain;
 pub mod ids;
 pub mod mail;
 pub mod monitoring;

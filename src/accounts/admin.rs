@@ -4,10 +4,9 @@ use deadpool_postgres::Pool;
 
 use super::model::{NewUser, Role, User};
 use super::secrets::{Password, PasswordHasherPool};
-use super::store;
+use super::{AccountError, store};
 use crate::audit::{self, Actor};
 use crate::audit::{AuditAction, AuditEntity, Secret};
-use crate::web::failure::PageError;
 
 /// What `create_admin` did.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,7 +28,7 @@ pub async fn create_admin(
     email: &str,
     name: &str,
     password: Option<&Password>,
-) -> Result<(User, AdminOutcome), PageError> {
+) -> Result<(User, AdminOutcome), AccountError> {
     let password_hash = match password {
         Some(password) => Some(hasher.hash(password).await?),
         None => None,
@@ -58,9 +57,7 @@ pub async fn create_admin(
         }
         None => {
             let Some(password_hash) = &password_hash else {
-                return Err(PageError::BadRequest(
-                    "a new account needs a password (give it on standard input with --password-stdin)".to_owned(),
-                ));
+                return Err(AccountError::NeedsPassword);
             };
             let user = store::create_user(
                 &transaction,

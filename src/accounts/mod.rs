@@ -2,6 +2,7 @@
 //! (the seed's users.ts and auth.ts), and the pages that sign people in.
 
 pub mod admin;
+mod error;
 pub mod linking;
 pub mod model;
 pub mod oauth;
@@ -11,3 +12,5 @@ pub mod proof;
 pub mod registration;
 pub mod secrets;
 pub mod store;
+
+pub use error::AccountError;

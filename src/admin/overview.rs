@@ -7,7 +7,7 @@ use askama::Template;
 use crate::audit::store::{self as audit, AuditFilter};
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
 /// A day of sign-ins.

@@ -17,7 +17,7 @@ use crate::audit::{AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::see_other;
 use crate::web::respond::{Notice, see_other_with};

@@ -9,7 +9,7 @@ use crate::accounts::store;
 use crate::admin::paths;
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
 const PAGE_SIZE: i64 = 50;

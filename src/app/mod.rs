@@ -46,6 +46,9 @@ pub enum StartError {
     /// A part of the application could not be set up.
     #[error("{0}")]
     Setup(String),
+    /// The first-run setup token could not be made.
+    #[error("making the first-run setup token")]
+    SetupToken(#[source] crate::accounts::AccountError),
 }
 
 /// How to start Soloist.
@@ -89,7 +92,7 @@ pub struct Soloist {
 
 /// A new first-run setup token while no administrator exists (its hash
 /// stored, so any instance's token works), else none.
-async fn first_run_token(pool: &Pool) -> Result<Option<String>, crate::web::failure::PageError> {
+async fn first_run_token(pool: &Pool) -> Result<Option<String>, crate::accounts::AccountError> {
     let client = pool.get().await?;
     if crate::accounts::store::admin_exists(&client).await? {
         return Ok(None);
@@ -221,7 +224,7 @@ impl Soloist {
         }
         let setup_token = match first_run_token(&main_pool).await {
             Ok(token) => token,
-            Err(error) => return Err((StartError::Setup(error.to_string()), database)),
+            Err(error) => return Err((StartError::SetupToken(error), database)),
         };
         if let Some(token) = &setup_token {
             tracing::warn!(
@@ -354,7 +357,7 @@ impl Soloist {
 
     /// Writes the post views counted so far (they are otherwise written
     /// every 30 seconds and at stop).
-    pub async fn flush_views(&self) -> Result<(), crate::web::failure::PageError> {
+    pub async fn flush_views(&self) -> Result<(), crate::content::ContentError> {
         self.views.flush(&self.pool).await
     }
 
@@ -393,7 +396,10 @@ impl Soloist {
             backup_schedule.await.ok();
         }
         if let Err(error) = self.views.flush(&self.pool).await {
-            tracing::warn!(%error, "writing the last view counts failed");
+            tracing::warn!(
+                error = %crate::error_chain::Chain(&error),
+                "writing the last view counts failed"
+            );
         }
         self.pool.close();
         self.database.close().await?;

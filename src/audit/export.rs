@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::store::{self, AuditCursor, AuditEntry, AuditFilter};
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 use super::pages::FilterQuery;
 

@@ -12,7 +12,7 @@ use super::store::{self, AuditCursor, AuditEntry, AuditFilter};
 use crate::admin::paths;
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
 /// Rows on a page of the trail.

@@ -16,7 +16,7 @@ use crate::audit::{self, AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
 
@@ -105,7 +105,7 @@ pub async fn backups(
             let dir = dir.clone();
             web::block(move || list(&dir))
                 .await
-                .map_err(|error| PageError::Internal(error.to_string()))?
+                .map_err(|error| PageError::Internal(error.into()))?
         }
         None => Vec::new(),
     };
@@ -205,7 +205,7 @@ pub async fn download(
         Some((file, handle))
     })
     .await
-    .map_err(|error| PageError::Internal(error.to_string()))?;
+    .map_err(|error| PageError::Internal(error.into()))?;
     let (file, handle) = opened.ok_or(PageError::NotFound)?;
     let stream = futures_util::stream::unfold(Some(handle), |handle| async move {
         let handle = handle?;

@@ -1,6 +1,7 @@
 //! Billing: plans, subscriptions and payments (the seed's subscriptions.ts),
 //! with Stripe as the payment provider.
 
+mod error;
 pub mod event_log;
 pub mod invoices;
 pub mod model;
@@ -12,3 +13,5 @@ pub mod stripe;
 pub mod sync;
 pub mod versions;
 pub mod webhook;
+
+pub use error::BillingError;

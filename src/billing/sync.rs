@@ -7,12 +7,12 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::store;
 use super::stripe::StripeClient;
 use super::webhook::{id_of, plan_of, state_of, user_in};
+use super::{BillingError, store};
 use crate::audit::AuditEntity;
 use crate::audit::{self, Actor};
-use crate::web::failure::PageError;
+use crate::error_chain::Chain;
 
 /// What a sync found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,14 +32,11 @@ pub struct SyncReport {
 pub async fn run(
     pool: &deadpool_postgres::Pool,
     stripe: &StripeClient,
-) -> Result<SyncReport, PageError> {
+) -> Result<SyncReport, BillingError> {
     let mut report = SyncReport::default();
     let mut after: Option<String> = None;
     loop {
-        let page = stripe
-            .subscriptions_page(after.as_deref())
-            .await
-            .map_err(|error| PageError::Upstream(error.to_string()))?;
+        let page = stripe.subscriptions_page(after.as_deref()).await?;
         let data = page["data"].as_array().cloned().unwrap_or_default();
         for subscription in &data {
             report.listed += 1;
@@ -59,7 +56,7 @@ async fn correct(
     pool: &deadpool_postgres::Pool,
     subscription: &Value,
     report: &mut SyncReport,
-) -> Result<(), PageError> {
+) -> Result<(), BillingError> {
     let Some(id) = subscription["id"].as_str() else {
         return Ok(());
     };
@@ -140,19 +137,25 @@ pub async fn daily(pool: &deadpool_postgres::Pool, stripe: Option<&StripeClient>
                 "billing sync with Stripe"
             ),
             Err(error) => {
-                tracing::warn!(%error, "billing sync with Stripe failed; retrying tomorrow")
+                tracing::warn!(
+                    error = %Chain(&error),
+                    "billing sync with Stripe failed; retrying tomorrow"
+                )
             }
         }
     }
     let forgotten = async {
         let client = pool.get().await?;
-        Ok::<_, PageError>(
+        Ok::<_, BillingError>(
             super::event_log::forget_payloads(&client, KEEP_EVENT_BODIES_DAYS).await?,
         )
     }
     .await;
     if let Err(error) = forgotten {
-        tracing::warn!(%error, "dropping old Stripe event bodies failed; retrying tomorrow");
+        tracing::warn!(
+            error = %Chain(&error),
+            "dropping old Stripe event bodies failed; retrying tomorrow"
+        );
     }
 }
 

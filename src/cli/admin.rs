@@ -47,10 +47,8 @@ pub(super) async fn admin_create(
     let (user, outcome) = with_database(config, |connect| async move {
         migrated(&connect).await?;
         let pool = crate::db::pool(connect.clone(), 1)?;
-        let hasher = PasswordHasherPool::new(1).map_err(|error| anyhow::anyhow!("{error}"))?;
-        create_admin(&pool, &hasher, &email, &name, password.as_ref())
-            .await
-            .map_err(|error| anyhow::anyhow!("{error}"))
+        let hasher = PasswordHasherPool::new(1)?;
+        anyhow::Ok(create_admin(&pool, &hasher, &email, &name, password.as_ref()).await?)
     })
     .await?;
     match outcome {

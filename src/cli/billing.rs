@@ -29,10 +29,7 @@ pub(super) async fn billing_sync(config: &Config) -> anyhow::Result<ExitCode> {
     let report = with_database(config, |connect| async move {
         migrated(&connect).await?;
         let pool = crate::db::pool(connect.clone(), 2)?;
-        let report = crate::billing::sync::run(&pool, &client)
-            .await
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
-        anyhow::Ok(report)
+        anyhow::Ok(crate::billing::sync::run(&pool, &client).await?)
     })
     .await?;
     println!(

@@ -1,6 +1,7 @@
 //! Content: posts, categories and tags (the seed's content.ts), the
 //! writers' pages and the public blog.
 
+mod error;
 pub mod markdown;
 pub mod model;
 pub mod pages;
@@ -9,3 +10,5 @@ pub mod seed;
 pub mod slug;
 pub mod store;
 pub mod views;
+
+pub use error::ContentError;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
+use super::ContentError;
 use super::model::PostId;
 use super::store;
 
@@ -30,7 +31,7 @@ impl ViewCounter {
     }
 
     /// Writes the counted views; on failure they are kept for the next try.
-    pub async fn flush(&self, pool: &Pool) -> Result<(), crate::web::failure::PageError> {
+    pub async fn flush(&self, pool: &Pool) -> Result<(), ContentError> {
         let taken =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
         if taken.is_empty() {
@@ -41,7 +42,7 @@ impl ViewCounter {
         let written = async {
             let client = pool.get().await?;
             store::count_views(&client, &ids, &counts).await?;
-            Ok::<_, crate::web::failure::PageError>(())
+            Ok::<_, ContentError>(())
         }
         .await;
         if written.is_err() {
@@ -61,7 +62,10 @@ impl ViewCounter {
         loop {
             ticker.tick().await;
             if let Err(error) = self.flush(&pool).await {
-                tracing::warn!(%error, "writing view counts failed; retrying later");
+                tracing::warn!(
+                    error = %crate::error_chain::Chain(&error),
+                    "writing view counts failed; retrying later"
+                );
             }
         }
     }

@@ -10,7 +10,7 @@ use askama::Template;
 use super::store::{self, Cache, Connections, StatementOrder, StatementStats, TableSize};
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
 fn plain(status: StatusCode, body: String) -> HttpResponse {

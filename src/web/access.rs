@@ -11,7 +11,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
-use super::failure::PageError;
+use super::page_error::PageError;
 use super::visitor::{SignedIn, Visitor};
 use crate::accounts::model::Role;
 use crate::audit::Actor;

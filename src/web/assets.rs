@@ -32,7 +32,7 @@ pub const PATTERN: &str = "/static/{path:.*}";
 /// `GET /static/{path}`.
 pub async fn serve(request: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let Some(file) = Assets::get(&path) else {
-        return super::errors::not_found_page();
+        return super::error_pages::not_found_page();
     };
     let hash = hash_of(&file);
     let etag = format!("\"{hash}\"");

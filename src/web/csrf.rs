@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::access::{Anyone, Gate};
-use super::failure::PageError;
+use super::page_error::PageError;
 use super::visitor::{AnonymousCsrf, Visitor, csrf_cookie_name};
 use crate::accounts::secrets::{random_token, same_secret};
 
@@ -102,10 +102,16 @@ pub async fn guard(
         .filter(|value| value.len() == 43);
     let (value, fresh) = match existing {
         Some(value) => (value, false),
-        None => (
-            random_token().map_err(|error| PageError::Internal(error.to_string()))?,
-            true,
-        ),
+        None => match random_token() {
+            Ok(value) => (value, true),
+            // Answered here, inside the request's scope, so that the
+            // error page names the request.
+            Err(error) => {
+                return Ok(request
+                    .error_response(PageError::from(error))
+                    .map_into_right_body());
+            }
+        },
     };
     request
         .extensions_mut()
@@ -128,7 +134,7 @@ pub async fn guard(
             .finish();
         response.response_mut().add_cookie(&cookie).ok();
     }
-    Ok(response)
+    Ok(response.map_into_left_body())
 }
 
 /// A form with no fields of its own (sign-out, "end this session", ...).

@@ -8,7 +8,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
-use super::failure::PageError;
+use super::page_error::PageError;
 
 /// Why a piece of input was refused.
 pub const REFUSED: &str = "The request contains a character that is not allowed here (a NUL byte, \

@@ -5,14 +5,14 @@ pub mod assets;
 pub mod caching;
 pub mod client_ip;
 pub mod csrf;
-pub mod errors;
-pub mod failure;
+pub mod error_pages;
 pub mod host;
 pub mod input;
 pub mod local_time;
 pub mod methods;
 pub mod notice;
 pub mod observe;
+pub mod page_error;
 pub mod pages;
 pub mod rate_limit;
 pub mod respond;
@@ -235,7 +235,7 @@ pub fn server(
         let state = web::Data::new(state.for_worker());
         App::new()
             .app_data(state)
-            .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
+            .wrap(ErrorHandlers::new().default_handler(error_pages::render_error_page))
             .wrap(Compress::default())
             .wrap(actix_web::middleware::from_fn(csrf::guard))
             .wrap(actix_web::middleware::from_fn(no_store_when_signed_in))
@@ -318,7 +318,7 @@ routes::route_table! {
 /// page that does not exist, answered by the one 404 page.
 pub fn path_ids() -> web::PathConfig {
     web::PathConfig::default()
-        .error_handler(|_, _| actix_web::Error::from(failure::PageError::NotFound))
+        .error_handler(|_, _| actix_web::Error::from(page_error::PageError::NotFound))
 }
 
 /// 200 when the database answers within a second, 503 otherwise.

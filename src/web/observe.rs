@@ -1,13 +1,16 @@
 //! Per-request observation: every request gets an id (tracing-actix-web's
 //! [`RequestId`]) carried by a span around everything logged while it runs,
-//! returned as `X-Request-Id`, and written into the metadata of the audit
-//! rows it causes (through [`super::visitor::Visitor`]). Its answer is
-//! counted in [`crate::monitoring::metrics`].
+//! returned as `X-Request-Id`, shown on 5xx error pages, and written into
+//! the metadata of the audit rows it causes (through
+//! [`super::visitor::Visitor`]). Its answer is counted in
+//! [`crate::monitoring::metrics`], and the error behind a 5xx answer is
+//! logged here, once, with its causes.
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
@@ -15,6 +18,8 @@ use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 use super::AppState;
+use super::page_error::PageError;
+use crate::error_chain::Chain;
 
 tokio::task_local! {
     /// The id of the request being served, for audit rows written without
@@ -67,7 +72,7 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 /// The middleware: counts the answer by route, method and status, times
-/// it, and sets `X-Request-Id`.
+/// it, logs the error behind a 5xx, and sets `X-Request-Id`.
 pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -89,10 +94,15 @@ pub async fn observe(
         }
         None => next.call(request).await,
     };
-    let status = match &outcome {
-        Ok(response) => response.status(),
-        Err(error) => error.as_response_error().status_code(),
+    let (status, error) = match &outcome {
+        Ok(response) => (response.status(), response.response().error()),
+        Err(error) => (error.as_response_error().status_code(), Some(error)),
     };
+    if status.is_server_error()
+        && let Some(error) = error
+    {
+        log_failure(error, status, request_id.as_deref());
+    }
     if let Some(state) = &state {
         state.monitoring.http.record(
             route.as_deref(),
@@ -114,4 +124,81 @@ pub async fn observe(
         response.headers_mut().insert(REQUEST_ID_HEADER, request_id);
     }
     Ok(response)
+}
+
+/// Logs the error behind a 5xx answer with its causes, the request id the
+/// error page shows, and the SQLSTATE when PostgreSQL refused.
+fn log_failure(error: &actix_web::Error, status: StatusCode, request_id: Option<&str>) {
+    let request_id = request_id.unwrap_or_default();
+    let status = status.as_u16();
+    match error.as_error::<PageError>() {
+        Some(failure) => {
+            let database = failure.database_error();
+            tracing::error!(
+                request_id,
+                status,
+                error = %Chain(failure),
+                sqlstate = database.map(|database| database.code().code()),
+                constraint = database.and_then(|database| database.constraint()),
+                "request failed"
+            );
+        }
+        None => tracing::error!(request_id, status, %error, "request failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+    use actix_web::body::to_bytes;
+
+    use super::{CURRENT_REQUEST_ID, PageError};
+
+    async fn page_of(error: PageError, request_id: Option<&str>) -> (u16, String) {
+        let response = match request_id {
+            Some(id) => {
+                CURRENT_REQUEST_ID
+                    .scope(id.to_owned(), async { error.error_response() })
+                    .await
+            }
+            None => error.error_response(),
+        };
+        let status = response.status().as_u16();
+        let body = to_bytes(response.into_body()).await.unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_500_and_503_pages_show_the_request_id_and_never_the_cause() {
+        for (error, status) in [
+            (PageError::internal("the secret cause"), 500),
+            (
+                PageError::Unavailable(std::io::Error::other("the secret cause").into()),
+                503,
+            ),
+            (
+                PageError::StorageFull(std::io::Error::other("the secret cause").into()),
+                503,
+            ),
+        ] {
+            let (answered, page) = page_of(error, Some("0b9e-request")).await;
+            assert_eq!(answered, status);
+            assert!(page.contains("<code>0b9e-request</code>"), "{page}");
+            assert!(!page.contains("secret cause"), "{page}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_4xx_page_names_no_request() {
+        let (status, page) = page_of(PageError::NotFound, Some("0b9e-request")).await;
+        assert_eq!(status, 404);
+        assert!(!page.contains("0b9e-request"), "{page}");
+    }
+
+    #[tokio::test]
+    async fn a_500_outside_a_request_has_no_request_id_to_show() {
+        let (status, page) = page_of(PageError::internal("a cause"), None).await;
+        assert_eq!(status, 500);
+        assert!(!page.contains("request id"), "{page}");
+    }
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::AppState;
-use super::failure::PageError;
+use super::page_error::PageError;
 use super::visitor::Visitor;
 use crate::accounts::model::Role;
 

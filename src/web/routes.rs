@@ -149,7 +149,7 @@ pub fn register(config: &mut web::ServiceConfig) {
     }
     config
         .service(web::resource(super::assets::PATTERN).get(super::assets::serve))
-        .default_service(web::to(super::errors::not_found));
+        .default_service(web::to(super::error_pages::not_found));
 }
 
 #[cfg(test)]

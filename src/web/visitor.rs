@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::AppState;
-use super::failure::PageError;
+use super::page_error::PageError;
 use crate::accounts::model::{SessionId, Theme, User};
 use crate::accounts::secrets::token_hash;
 use crate::accounts::store as accounts;
@@ -68,7 +68,7 @@ impl Visitor {
     async fn load(request: HttpRequest) -> Result<Self, PageError> {
         let state = request
             .app_data::<web::Data<AppState>>()
-            .ok_or(PageError::Internal("application state missing".to_owned()))?
+            .ok_or_else(|| PageError::internal("application state missing"))?
             .clone();
         let ip = super::client_ip::of(&request).map(|ip| ip.to_string());
         let request_id = request

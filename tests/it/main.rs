@@ -18,6 +18,7 @@ mod billing;
 mod billing_properties;
 mod configuration;
 mod content;
+mod errors;
 mod faults;
 mod http;
 mod instances;

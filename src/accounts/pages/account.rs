@@ -7,8 +7,8 @@ use askama::Template;
 use crate::accounts::store::{self};
 use crate::web::AppState;
 use crate::web::access::Member;
-use crate::web::failure::PageError;
 use crate::web::local_time::LocalTimes;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
 /// The plan line of the account page.

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::accounts::model::VerificationTokenType;
 use crate::accounts::secrets::token_hash;
 use crate::accounts::store;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::visitor::Visitor;
 

@@ -16,7 +16,7 @@ use crate::accounts::store;
 use crate::audit::Actor;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::see_other;
 use crate::web::respond::{Notice, see_other_with};

@@ -28,7 +28,7 @@ use crate::audit::{self, Actor};
 use crate::audit::{AuditAction, AuditEntity};
 use crate::mail::Mail;
 use crate::web::AppState;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::visitor::Visitor;
 
 pub use sign_up::{SignUpErrors, SignUpForm};

@@ -14,7 +14,7 @@ use crate::accounts::oauth::{OAuthError, Provider, fetch_profile};
 use crate::accounts::secrets::{random_token, same_secret};
 use crate::audit::Actor;
 use crate::web::AppState;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::respond::{safe_next, see_other};
 use crate::web::visitor::Visitor;
 

@@ -7,8 +7,8 @@ use askama::Template;
 
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::failure::PageError;
 use crate::web::local_time::LocalTimes;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
 /// An outbox message as shown.

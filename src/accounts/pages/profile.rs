@@ -17,7 +17,7 @@ use crate::audit::{self, AuditAction, AuditEntity, Fields};
 use crate::web::AppState;
 use crate::web::access::Member;
 use crate::web::csrf::CsrfForm;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::{SignedIn, Visitor};

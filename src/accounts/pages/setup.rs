@@ -15,7 +15,7 @@ use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity, Fields, Secret};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::Visitor;
@@ -220,7 +220,7 @@ pub async fn setup(
     entry.metadata = Some(serde_json::json!({ "source": "first-run setup" }));
     audit::store::record(&transaction, &entry).await?;
     let Some(user) = store::user_by_id(&transaction, user.id).await? else {
-        return Err(PageError::Internal("the new admin vanished".to_owned()));
+        return Err(PageError::internal("the new admin vanished"));
     };
     let cookie = start_session(&transaction, &state, &user, &visitor, "setup").await?;
     transaction.commit().await?;

@@ -15,7 +15,7 @@ use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::csrf::{CsrfForm, EmptyForm};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::rate_limit::{
     self, SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_FAILURES_PER_ACCOUNT_AND_NETWORK, SIGN_IN_PER_IP,

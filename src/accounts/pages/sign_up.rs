@@ -15,7 +15,7 @@ use crate::accounts::secrets::Password;
 use crate::audit::Actor;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::rate_limit::{self, SIGN_UP_PER_ACCOUNT, SIGN_UP_PER_IP};
 use crate::web::respond::safe_next;

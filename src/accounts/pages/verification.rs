@@ -20,7 +20,7 @@ use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity, Fields};
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::rate_limit::{self, EMAIL_LINK_PER_ACCOUNT, EMAIL_LINK_PER_IP};
 use crate::web::respond::see_other;
 use crate::web::respond::{Notice, see_other_with};

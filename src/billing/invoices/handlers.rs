@@ -11,7 +11,7 @@ use crate::billing::model::{PaymentStatus, SubscriptionId};
 use crate::billing::store::{self, InvoicePayment};
 use crate::billing::versions::Shape;
 use crate::billing::webhook::{Event, Handled, id_of, user_in};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// The `payment_intent` or `charge` of a current-shape invoice's paid
 /// payment, when the event includes `payments`.
@@ -163,8 +163,8 @@ pub async fn invoice(
         return Ok(applied(&created, true, wrote));
     }
     let Some(before) = store::payment_for_invoice(transaction, invoice_id).await? else {
-        return Err(PageError::Internal(
-            "an invoice's payment vanished while it was written".to_owned(),
+        return Err(PageError::internal(
+            "an invoice's payment vanished while it was written",
         ));
     };
     let news = News {

@@ -9,7 +9,7 @@ use crate::billing::event_log::Fate;
 use crate::billing::model::{Payment, PaymentStatus, SubscriptionId};
 use crate::billing::store;
 use crate::billing::webhook::{Event, Handled};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// How far along a payment is: a status never gives way to a lower one.
 fn rank(status: PaymentStatus) -> u8 {

@@ -11,7 +11,7 @@ use crate::billing::model::PaymentStatus;
 use crate::billing::stripe::StripeClient;
 use crate::billing::versions::{self, Shape};
 use crate::web::AppState;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// How many rounds of parked events one write may set going (each round
 /// applies the events waiting for the ids the previous one wrote).

@@ -9,7 +9,7 @@ use super::{Delivery, Event, apply};
 use crate::billing::event_log::EventOutcome;
 use crate::billing::stripe::{SIGNATURE_TOLERANCE_SECONDS, verify_signature};
 use crate::web::AppState;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// The largest event body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;

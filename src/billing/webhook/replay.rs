@@ -5,7 +5,7 @@ use crate::audit::{self, Actor};
 use crate::audit::{AuditAction, AuditEntity, Change};
 use crate::billing::event_log::{self, EventOutcome, Fate};
 use crate::web::AppState;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// What a Replay came to.
 #[derive(Clone, Debug)]

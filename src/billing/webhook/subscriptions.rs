@@ -12,7 +12,8 @@ use crate::billing::invoices;
 use crate::billing::model::{PlanId, Subscription, SubscriptionStatus};
 use crate::billing::store::{self, StripeState};
 use crate::billing::stripe::StripeClient;
-use crate::web::failure::PageError;
+use crate::db::StoreError;
+use crate::web::page_error::PageError;
 
 fn timestamp(value: &Value) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(value.as_i64()?).ok()
@@ -235,7 +236,7 @@ pub async fn sync_from_api(
 ) -> Result<Subscription, PageError> {
     let plan_id = plan_of(transaction, object, before)
         .await?
-        .ok_or_else(|| PageError::Internal("a Stripe price no plan has".to_owned()))?;
+        .ok_or_else(|| PageError::internal("a Stripe price no plan has"))?;
     let state = state_of(object, user, plan_id, before, None, None);
     Ok(store::upsert_from_stripe(transaction, &state).await?)
 }
@@ -246,7 +247,7 @@ pub async fn plan_of(
     transaction: &deadpool_postgres::Transaction<'_>,
     object: &Value,
     before: Option<&Subscription>,
-) -> Result<Option<PlanId>, PageError> {
+) -> Result<Option<PlanId>, StoreError> {
     if let Some(price) = id_of(&object["items"]["data"][0]["price"])
         && let Some(plan) = store::plan_by_price(transaction, price).await?
     {

@@ -18,7 +18,7 @@ use crate::content::store::{self, CategoryFields};
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
 use crate::web::visitor::Visitor;

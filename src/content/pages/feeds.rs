@@ -10,7 +10,7 @@ use crate::content::markdown;
 use crate::content::store;
 use crate::web::AppState;
 use crate::web::caching::public_body;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 
 /// An entry of the feed.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@ use crate::content::markdown;
 use crate::content::model::{Cursor, PostCard};
 use crate::content::store::{self, Listing};
 use crate::web::AppState;
-use crate::web::failure::PageError;
+use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::visitor::Visitor;
 

@@ -1,5 +1,6 @@
 //! Error pages: every 4xx and 5xx answer is a page in the site's layout,
-//! never a stack trace or an internal message.
+//! never a stack trace or an internal message. A 5xx page shows the
+//! request id, which the log line of its error carries too.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -23,6 +24,8 @@ pub struct ErrorPage {
     pub heading: String,
     /// What the visitor can do.
     pub message: String,
+    /// The request's id, on 5xx pages: the visitor can quote it.
+    pub request_id: Option<String>,
 }
 
 /// The page for `status`, with a heading and message fit for visitors.
@@ -63,13 +66,18 @@ pub fn error_page(status: StatusCode) -> HttpResponse {
     error_page_with(status, heading, message)
 }
 
-/// An error page with its own heading and message.
+/// An error page with its own heading and message; a 5xx page names the
+/// request being answered.
 pub fn error_page_with(status: StatusCode, heading: &str, message: &str) -> HttpResponse {
     let page = ErrorPage {
         layout: Layout::new(heading, message),
         status: status.as_u16(),
         heading: heading.to_owned(),
         message: message.to_owned(),
+        request_id: status
+            .is_server_error()
+            .then(super::observe::current_request_id)
+            .flatten(),
     };
     render(&page, status)
 }
@@ -86,7 +94,8 @@ pub async fn not_found() -> HttpResponse {
 
 /// Replaces the body of an error response that carries no page of its own
 /// (actix's plain-text extractor errors, empty 4xx/5xx): those become the
-/// site's error page. Deliberate plain answers (`/healthz`) are kept.
+/// site's error page. Deliberate plain answers (`/healthz`) are kept. The
+/// answer keeps its error, for [`super::observe`] to log.
 pub fn render_error_page<B: MessageBody + 'static>(
     response: ServiceResponse<B>,
 ) -> Result<ErrorHandlerResponse<B>> {
@@ -96,32 +105,30 @@ pub fn render_error_page<B: MessageBody + 'static>(
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
-    let error = response.response().error().map(ToString::to_string);
+    let has_error = response.response().error().is_some();
     let empty = matches!(
         response.response().body().size(),
         actix_web::body::BodySize::None | actix_web::body::BodySize::Sized(0)
     );
-    let replace = (status.is_client_error() || status.is_server_error())
-        && !is_html
-        && (error.is_some() || empty);
+    let replace =
+        (status.is_client_error() || status.is_server_error()) && !is_html && (has_error || empty);
     if !replace {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));
     }
-    if status.is_server_error() {
-        tracing::error!(error = error.as_deref().unwrap_or(""), %status, "request failed");
-    }
     let (request, original) = response.into_parts();
-    let mut page = error_page(status);
-    for (name, value) in original.headers() {
-        if name == header::RETRY_AFTER || name == header::ALLOW || name == header::WWW_AUTHENTICATE
-        {
-            page.headers_mut().insert(name.clone(), value.clone());
-        }
+    let (page, body) = error_page(status).into_parts();
+    // The original answer with the page's body: its error stays attached.
+    let mut answer: HttpResponse<BoxBody> = original.set_body(body);
+    let headers = answer.headers_mut();
+    headers.retain(|name, _| {
+        name == header::RETRY_AFTER || name == header::ALLOW || name == header::WWW_AUTHENTICATE
+    });
+    for (name, value) in page.headers() {
+        headers.insert(name.clone(), value.clone());
     }
-    let page: HttpResponse<BoxBody> = page;
     Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(request, page).map_into_right_body(),
+        ServiceResponse::new(request, answer).map_into_right_body(),
     ))
 }

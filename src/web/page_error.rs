@@ -1,12 +1,16 @@
 //! The one error type of page handlers, mapped to responses in one place:
 //! an error page with the right status, or a redirect to sign-in. Internal
-//! details are logged, never shown.
+//! details are never shown: a failure keeps its cause, which
+//! [`super::observe`] logs once with the request id the page shows.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::db::StoreError;
+
+/// The cause of a failure, kept for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// What can stop a page handler.
 #[derive(Debug, thiserror::Error)]
@@ -33,19 +37,39 @@ pub enum PageError {
     #[error("payment provider: {0}")]
     Upstream(String),
     /// The database is unreachable.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] Cause),
     /// The database's disk is full: nothing could be written.
-    #[error("storage full: {0}")]
-    StorageFull(String),
+    #[error("storage full")]
+    StorageFull(#[source] Cause),
     /// A bug or an unexpected failure.
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(#[source] Cause),
+}
+
+impl PageError {
+    /// An internal error that has no cause but a broken expectation, said
+    /// in `message`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into().into())
+    }
+
+    /// The PostgreSQL error among this error's causes, if one is.
+    pub fn database_error(&self) -> Option<&tokio_postgres::error::DbError> {
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            if let Some(database_error) = error.downcast_ref::<tokio_postgres::error::DbError>() {
+                return Some(database_error);
+            }
+            cause = error.source();
+        }
+        None
+    }
 }
 
 impl From<deadpool_postgres::PoolError> for PageError {
     fn from(error: deadpool_postgres::PoolError) -> Self {
-        Self::Unavailable(error.to_string())
+        Self::Unavailable(error.into())
     }
 }
 
@@ -69,24 +93,11 @@ impl From<tokio_postgres::Error> for PageError {
             // edge, say): the request's fault, said as such.
             Self::BadRequest(super::input::REFUSED.to_owned())
         } else if state.as_deref() == Some("53100") {
-            Self::StorageFull(error.as_db_error().map_or_else(
-                || error.to_string(),
-                |db_error| db_error.message().to_owned(),
-            ))
+            Self::StorageFull(error.into())
         } else if error.is_closed() || io || unavailable_state {
-            Self::Unavailable(error.to_string())
-        } else if let Some(db_error) = error.as_db_error() {
-            Self::Internal(format!(
-                "{} ({}){}",
-                db_error.message(),
-                db_error.code().code(),
-                db_error
-                    .constraint()
-                    .map(|name| format!(" on {name}"))
-                    .unwrap_or_default()
-            ))
+            Self::Unavailable(error.into())
         } else {
-            Self::Internal(error.to_string())
+            Self::Internal(error.into())
         }
     }
 }
@@ -95,14 +106,49 @@ impl From<StoreError> for PageError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Postgres(error) => error.into(),
-            StoreError::Decode { .. } => Self::Internal(error.to_string()),
+            StoreError::Decode { .. } => Self::Internal(error.into()),
         }
     }
 }
 
 impl From<crate::accounts::secrets::HashError> for PageError {
     fn from(error: crate::accounts::secrets::HashError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Internal(error.into())
+    }
+}
+
+impl From<crate::accounts::AccountError> for PageError {
+    fn from(error: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError;
+        match error {
+            AccountError::NeedsPassword => Self::BadRequest(error.to_string()),
+            AccountError::Pool(error) => error.into(),
+            AccountError::Transaction(error) => error.into(),
+            AccountError::Store(error) => error.into(),
+            AccountError::Hash(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::content::ContentError> for PageError {
+    fn from(error: crate::content::ContentError) -> Self {
+        use crate::content::ContentError;
+        match error {
+            ContentError::Pool(error) => error.into(),
+            ContentError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<crate::billing::BillingError> for PageError {
+    fn from(error: crate::billing::BillingError) -> Self {
+        use crate::billing::BillingError;
+        match error {
+            BillingError::Stripe(error) => Self::Upstream(error.to_string()),
+            BillingError::Pool(error) => error.into(),
+            BillingError::Transaction(error) => error.into(),
+            BillingError::Store(error) => error.into(),
+        }
     }
 }
 
@@ -125,9 +171,8 @@ impl ResponseError for PageError {
             Self::SignInRequired => HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/sign-in"))
                 .finish(),
-            Self::Unavailable(detail) | Self::Internal(detail) => {
-                tracing::error!(%detail, status = %self.status_code(), "request failed");
-                let mut response = super::errors::error_page(self.status_code());
+            Self::Unavailable(_) | Self::Internal(_) => {
+                let mut response = super::error_pages::error_page(self.status_code());
                 if matches!(self, Self::Unavailable(_)) {
                     response
                         .headers_mut()
@@ -135,9 +180,8 @@ impl ResponseError for PageError {
                 }
                 response
             }
-            Self::StorageFull(detail) => {
-                tracing::error!(%detail, "the database's disk is full");
-                let mut response = super::errors::error_page_with(
+            Self::StorageFull(_) => {
+                let mut response = super::error_pages::error_page_with(
                     self.status_code(),
                     "Storage is full",
                     "The server has run out of disk space, so nothing was saved. \
@@ -148,30 +192,57 @@ impl ResponseError for PageError {
                     .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
                 response
             }
-            Self::Upstream(detail) => {
-                tracing::error!(%detail, "the payment provider failed");
-                super::errors::error_page_with(
-                    self.status_code(),
-                    "The payment provider did not answer",
-                    "Nothing was charged. Try again in a minute.",
-                )
-            }
+            Self::Upstream(_) => super::error_pages::error_page_with(
+                self.status_code(),
+                "The payment provider did not answer",
+                "Nothing was charged. Try again in a minute.",
+            ),
             Self::BadRequest(message) => {
-                super::errors::error_page_with(self.status_code(), "Bad request", message)
+                super::error_pages::error_page_with(self.status_code(), "Bad request", message)
             }
-            Self::CsrfFailed => super::errors::error_page_with(
+            Self::CsrfFailed => super::error_pages::error_page_with(
                 self.status_code(),
                 "This form has expired",
                 "Go back, reload the page and submit the form again.",
             ),
             Self::TooManyRequests => {
-                let mut response = super::errors::error_page(self.status_code());
+                let mut response = super::error_pages::error_page(self.status_code());
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
                 response
             }
-            _ => super::errors::error_page(self.status_code()),
+            _ => super::error_pages::error_page(self.status_code()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageError;
+    use crate::db::StoreError;
+    use crate::error_chain::Chain;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause() {
+        let error = PageError::from(StoreError::Decode {
+            column: "settings".to_owned(),
+            message: "expected a map".to_owned(),
+        });
+        assert!(matches!(error, PageError::Internal(_)));
+        assert_eq!(
+            Chain(&error).to_string(),
+            "internal error: caused by: column settings did not decode: expected a map"
+        );
+    }
+
+    #[test]
+    fn a_broken_expectation_is_an_internal_error_that_says_which() {
+        let error = PageError::internal("the new admin vanished");
+        assert_eq!(
+            Chain(&error).to_string(),
+            "internal error: caused by: the new admin vanished"
+        );
+        assert!(error.database_error().is_none());
     }
 }
