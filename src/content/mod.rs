@@ -1,6 +1,7 @@
 //! Content: posts, categories and tags (the seed's content.ts), the
 //! writers' pages and the public blog.
 
+pub mod categories;
 pub mod markdown;
 pub mod model;
 pub mod pages;

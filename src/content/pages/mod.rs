@@ -1,7 +1,7 @@
 //! Content pages: the writers' desk (`/posts`), the public blog and its
 //! feeds, and the admins' categories. Handlers parse input, call the rules
-//! of [`super::writing`] or the store inside one transaction (with its
-//! audit rows), and render or redirect.
+//! of [`super::writing`] and [`super::categories`] inside one transaction
+//! (or the store, to read), and render or redirect.
 
 mod categories;
 mod feeds;
