@@ -2,11 +2,13 @@
 //! with Stripe as the payment provider.
 
 pub mod event_log;
+pub mod grants;
 pub mod invoices;
 pub mod model;
 pub mod money;
 pub mod pages;
 pub mod paths;
+pub mod plans;
 pub mod store;
 pub mod stripe;
 pub mod sync;
