@@ -23,6 +23,7 @@ mod lifecycle;
 mod mail;
 mod monitoring;
 mod oauth;
+mod outcomes;
 mod recovery;
 mod schema;
 mod seed;
