@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use soloist::content::markdown;
-use soloist::content::pages::{EditorErrors, PostForm, parse_form};
+use soloist::content::post_form::{EditorErrors, PostForm, parse_form};
 use soloist::content::slug::{MAX_SLUG_CHARS, Slug};
 
 fuzz_target!(|data: &[u8]| {

@@ -3,11 +3,13 @@
 
 mod error;
 pub mod event_log;
+pub mod grants;
 pub mod invoices;
 pub mod model;
 pub mod money;
 pub mod pages;
 pub mod paths;
+pub mod plans;
 pub mod store;
 pub mod stripe;
 pub mod sync;

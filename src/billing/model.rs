@@ -155,6 +155,23 @@ pub struct Subscription {
     pub updated_at: OffsetDateTime,
 }
 
+impl Subscription {
+    /// Whether it still gives its plan (and blocks a second one): active,
+    /// or overdue while payment is retried.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self.status,
+            SubscriptionStatus::Active | SubscriptionStatus::PastDue | SubscriptionStatus::Unpaid
+        )
+    }
+
+    /// Whether it is live and billed through Stripe, so only Stripe may
+    /// change it.
+    pub fn pays_through_stripe(&self) -> bool {
+        self.is_live() && self.stripe_subscription_id.is_some()
+    }
+}
+
 /// A subscription with its plan (the seed's `subscription: { with: { plan } }`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct SubscriptionWithPlan {

@@ -26,6 +26,7 @@ mod lifecycle;
 mod mail;
 mod monitoring;
 mod oauth;
+mod outcomes;
 mod output;
 mod recovery;
 mod schema;

@@ -1,6 +1,7 @@
 //! Content pages: the writers' desk (`/posts`), the public blog and its
-//! feeds, and the admins' categories. Handlers parse input, call the store
-//! inside one transaction (with its audit row), and render or redirect.
+//! feeds, and the admins' categories. Handlers parse input, call the rules
+//! of [`super::writing`] and [`super::categories`] inside one transaction
+//! (or the store, to read), and render or redirect.
 
 mod categories;
 mod feeds;
@@ -13,7 +14,6 @@ use super::model::{PostCard, TagLink};
 use super::paths;
 
 pub use reader::featured_cards;
-pub use writer::{EditorErrors, Parsed, PostForm, parse_form, parse_tags};
 
 crate::web::routes::route_table! {
     pub fn routes, pub const ROUTES = [
