@@ -20,4 +20,5 @@ pub mod ids;
 pub mod mail;
 pub mod monitoring;
 pub mod postgres;
+pub mod site;
 pub mod web;

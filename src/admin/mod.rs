@@ -2,6 +2,7 @@
 //! subscriptions and categories live with their domains). Every handler
 //! takes [`crate::web::access::Admin`].
 
+pub mod first_steps;
 mod overview;
 pub mod paths;
 pub mod store;

@@ -43,6 +43,8 @@ pub struct OverviewPage {
     pub recent: Vec<crate::audit::pages::EntryView>,
     /// Mail really leaves (else the page says loudly that it does not).
     pub mail_sent: bool,
+    /// What is left to set up.
+    pub first_steps: super::first_steps::FirstSteps,
 }
 
 /// `GET /admin`.
@@ -54,6 +56,7 @@ pub async fn overview(
     let figures = super::store::overview(&client).await?;
     let sign_ins = audit::sign_ins_by_day(&client, 7).await?;
     let recent = audit::search(&client, &AuditFilter::default(), None, 10).await?;
+    let first_steps = super::first_steps::FirstSteps::of(&state, &client).await?;
     drop(client);
     let page = OverviewPage {
         layout: Layout::for_visitor(&visitor, "Admin", "How the site is doing."),
@@ -67,6 +70,7 @@ pub async fn overview(
             .collect(),
         published_posts: figures.published_posts,
         mail_sent: state.mailer.sends(),
+        first_steps,
         sign_ins: sign_ins
             .into_iter()
             .map(|(day, sign_ins, failures)| SignInDay {

@@ -7,6 +7,8 @@ use crate::web::routes::one;
 
 /// The overview.
 pub const OVERVIEW: &str = "/admin";
+/// The site's settings.
+pub const SETTINGS: &str = "/admin/settings";
 /// Every user.
 pub const USERS: &str = "/admin/users";
 /// One user.

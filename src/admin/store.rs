@@ -14,8 +14,16 @@ const OVERVIEW: &str = "SELECT \
            FROM subscriptions s JOIN subscription_plans p ON p.id = s.plan_id \
            WHERE s.status = 'active' GROUP BY p.currency) mrr) AS mrr";
 
+const ANY_POST: &str = "SELECT EXISTS (SELECT 1 FROM posts)";
+
 /// Every statement of this store, for the test that prepares them all.
-pub const STATEMENTS: &[&str] = &[OVERVIEW];
+pub const STATEMENTS: &[&str] = &[OVERVIEW, ANY_POST];
+
+/// Whether anyone has written a post (a draft counts).
+pub async fn any_post(client: &impl GenericClient) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(ANY_POST).await?;
+    Ok(client.query_one(&statement, &[]).await?.try_get(0)?)
+}
 
 /// The overview's figures.
 #[derive(Clone, Debug, Default)]

@@ -56,6 +56,8 @@ text_enum!(
         Payments = "payments",
         /// `stripe_events`.
         StripeEvents = "stripe_events",
+        /// `site_settings`: the site's name, colour and time zone.
+        SiteSettings = "site_settings",
         /// Backups of the database (files, not a table).
         Backups = "backups",
     }

@@ -70,8 +70,9 @@ pub struct AppState {
     pub worker_pools: crate::db::WorkerPools,
     /// Facts about this installation.
     pub site: Site,
-    /// The site's name in mail.
-    pub site_name: String,
+    /// The site's settings (name, colour, time zone), read again every
+    /// few seconds.
+    pub site_settings: std::sync::Arc<crate::site::SiteCache>,
     /// The public URL (links in mail are built from it, never from Host).
     pub base_url: String,
     /// scheme://host[:port] of the base URL, for Origin checks.
@@ -138,7 +139,7 @@ impl AppState {
             main_pool,
             worker_pools,
             site,
-            site_name: "Soloist".to_owned(),
+            site_settings: std::sync::Arc::default(),
             base_url: base_url.trim_end_matches('/').to_owned(),
             origin,
             secure_cookies,
@@ -181,10 +182,15 @@ impl AppState {
         crate::db::PoolTotals::of(self.worker_pools.all())
     }
 
+    /// The site's name, as an administrator set it.
+    pub fn site_name(&self) -> String {
+        self.site_settings.peek().site_name.clone()
+    }
+
     /// The site as mail names it.
     pub fn mail_site(&self) -> crate::mail::messages::Site {
         crate::mail::messages::Site {
-            name: self.site_name.clone(),
+            name: self.site_name(),
             base_url: self.base_url.trim_end_matches('/').to_owned(),
         }
     }

@@ -131,6 +131,7 @@ const DOMAINS: &[Domain] = &[
     (crate::billing::pages::ROUTES, crate::billing::pages::routes),
     (crate::admin::ROUTES, crate::admin::routes),
     (crate::backup::pages::ROUTES, crate::backup::pages::routes),
+    (crate::site::pages::ROUTES, crate::site::pages::routes),
 ];
 
 /// Every route of the application, domain by domain (the static files and

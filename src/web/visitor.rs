@@ -51,6 +51,8 @@ pub struct Visitor {
     pub user_agent: Option<String>,
     /// This request's id (also its `X-Request-Id` and in its audit rows).
     pub request_id: Option<String>,
+    /// The site's settings as this request saw them.
+    pub site: std::sync::Arc<crate::site::SiteSettings>,
 }
 
 /// The anonymous CSRF value for this request, set by [`super::csrf`].
@@ -58,6 +60,16 @@ pub struct Visitor {
 pub struct AnonymousCsrf(pub String);
 
 impl Visitor {
+    /// The IANA zone this visitor reads times in: their profile's, or the
+    /// site's for visitors who are not signed in.
+    pub fn time_zone(&self) -> &str {
+        self.signed_in
+            .as_ref()
+            .map_or(self.site.time_zone.as_str(), |signed_in| {
+                signed_in.timezone.as_str()
+            })
+    }
+
     /// The theme to render with.
     pub fn theme(&self) -> Theme {
         self.signed_in
@@ -89,6 +101,7 @@ impl Visitor {
             .cookie(&state.session_cookie_name)
             .map(|cookie| cookie.value().to_owned())
             .filter(|value| !value.is_empty() && value.len() <= 100);
+        let site = state.site_settings.get(&state.pool).await;
         let signed_in = match &session_token {
             Some(token) => {
                 let client = state.pool.get().await?;
@@ -111,6 +124,7 @@ impl Visitor {
             ip,
             user_agent,
             request_id,
+            site,
         })
     }
 }

@@ -24,13 +24,21 @@ async fn the_home_page_renders_in_the_layout_with_security_headers() {
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(headers.contains_key("referrer-policy"));
     let body = response.text().await.unwrap();
-    assert!(body.contains("<title>Home · Soloist</title>"), "{body}");
-    assert!(body.contains("Your SaaS is running."));
     assert!(
-        body.contains("External PostgreSQL 18"),
-        "shows which database runs it"
+        body.contains("<title>Soloist · A complete SaaS application in a single binary.</title>"),
+        "{body}"
     );
-    assert!(body.contains(&format!(
+    assert!(
+        !body.contains("External PostgreSQL"),
+        "the public does not learn which database runs it"
+    );
+    let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
+    let (_, status) = app.get(&admin, "/").await;
+    assert!(
+        status.contains("External PostgreSQL 18"),
+        "admins see which database runs it"
+    );
+    assert!(status.contains(&format!(
         "Version {}",
         soloist::db::latest_embedded_version()
     )));

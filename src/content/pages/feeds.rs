@@ -90,7 +90,7 @@ pub async fn feed(
         })
         .collect();
     let feed = Feed {
-        site_name: state.site_name.clone(),
+        site_name: state.site_name().clone(),
         base_url: state.base_url.clone(),
         updated,
         entries,

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::model::{PostCard, TagLink};
 use super::paths;
 
-pub use reader::featured_cards;
+pub use reader::{featured_cards, latest_cards};
 
 crate::web::routes::route_table! {
     pub fn routes, pub const ROUTES = [

@@ -95,7 +95,7 @@ pub async fn blog(
     let mut layout = Layout::for_visitor(
         &visitor,
         "Blog",
-        format!("The latest posts on {}.", state.site_name),
+        format!("The latest posts on {}.", state.site_name()),
     );
     categories_stylesheet(&mut layout);
     let page = ListPage {
@@ -129,7 +129,7 @@ pub async fn tag(
     let mut layout = Layout::for_visitor(
         &visitor,
         format!("Posts tagged {}", tag.name),
-        format!("Posts tagged {} on {}.", tag.name, state.site_name),
+        format!("Posts tagged {} on {}.", tag.name, state.site_name()),
     );
     categories_stylesheet(&mut layout);
     let page = ListPage {
@@ -174,7 +174,7 @@ pub async fn category(
         category.name.clone(),
         description
             .clone()
-            .unwrap_or_else(|| format!("Posts in {} on {}.", category.name, state.site_name)),
+            .unwrap_or_else(|| format!("Posts in {} on {}.", category.name, state.site_name())),
     );
     categories_stylesheet(&mut layout);
     let page = ListPage {
@@ -209,7 +209,7 @@ pub async fn author(
     let mut layout = Layout::for_visitor(
         &visitor,
         format!("Posts by {name}"),
-        format!("Posts by {name} on {}.", state.site_name),
+        format!("Posts by {name} on {}.", state.site_name()),
     );
     categories_stylesheet(&mut layout);
     let page = ListPage {
@@ -269,7 +269,7 @@ pub async fn search(
         } else {
             format!("Search: {text}")
         },
-        format!("Search the posts of {}.", state.site_name),
+        format!("Search the posts of {}.", state.site_name()),
     );
     categories_stylesheet(&mut layout);
     let page = ListPage {
@@ -360,7 +360,7 @@ pub async fn post(
                 }
             })
             .or_else(|| state.share_image.clone()),
-        site_name: state.site_name.clone(),
+        site_name: state.site_name().clone(),
         updated: edited_later.then(|| day(post.updated_at)),
         updated_iso: iso(post.updated_at),
         edit_url: may_edit.then(|| format!("/posts/{}/edit", post.card.id)),
@@ -374,4 +374,12 @@ pub async fn featured_cards(state: &AppState) -> Result<Vec<CardView>, PageError
     let client = state.pool.get().await?;
     let cards: Vec<PostCard> = store::featured(&client, 3).await?;
     Ok(cards.iter().map(CardView::of).collect())
+}
+
+/// The newest published posts, at most `limit`.
+pub async fn latest_cards(state: &AppState, limit: usize) -> Result<Vec<CardView>, PageError> {
+    let client = state.pool.get().await?;
+    let cards: Vec<PostCard> =
+        store::published_page(&client, Listing::All, Cursor::first()).await?;
+    Ok(cards.iter().take(limit).map(CardView::of).collect())
 }

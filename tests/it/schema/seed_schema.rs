@@ -381,4 +381,5 @@ pub(super) const ADDED_TABLES: &[&str] = &[
     "stripe_events",
     "stripe_checkouts",
     "setup_tokens",
+    "site_settings",
 ];

@@ -20,6 +20,7 @@ async fn every_store_statement_prepares_against_the_migrated_schema() {
         soloist::audit::store::ADMIN_STATEMENTS,
         soloist::accounts::store::ADMIN_STATEMENTS,
         soloist::admin::store::STATEMENTS,
+        soloist::site::store::STATEMENTS,
     ];
     let mut count = 0;
     for statement in stores.iter().flat_map(|store| store.iter()) {

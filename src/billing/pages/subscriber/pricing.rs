@@ -74,7 +74,7 @@ pub async fn pricing(
         layout: Layout::for_visitor(
             &visitor,
             "Pricing",
-            format!("Plans and prices of {}.", state.site_name),
+            format!("Plans and prices of {}.", state.site_name()),
         )
         .with_notice(&request),
         plans,
