@@ -23,6 +23,8 @@ pub const AUDIT: &str = "/admin/audit";
 pub const AUDIT_CSV: &str = "/admin/audit.csv";
 /// One audit row.
 pub const AUDIT_ENTRY: &str = "/admin/audit/{id}";
+/// The site's settings.
+pub const SETTINGS: &str = "/admin/settings";
 
 /// User `id`'s page.
 pub fn user(id: UserId) -> String {

@@ -10,6 +10,7 @@ pub mod host;
 pub mod input;
 pub mod local_time;
 pub mod methods;
+pub mod nav;
 pub mod notice;
 pub mod observe;
 pub mod page_error;

@@ -45,6 +45,8 @@ pub struct Layout {
     pub flash: Option<Flash>,
     /// A second stylesheet (e.g. `/categories.css`).
     pub extra_css: Option<String>,
+    /// Where the page is, for marking the current link of the navigation.
+    pub nav: super::nav::Nav,
 }
 
 impl Layout {
@@ -63,6 +65,7 @@ impl Layout {
             is_admin: false,
             flash: None,
             extra_css: None,
+            nav: super::nav::Nav::default(),
         }
     }
 
@@ -75,6 +78,7 @@ impl Layout {
         let mut layout = Self::new(title, description);
         layout.theme = visitor.theme().as_str().to_owned();
         layout.csrf_token = visitor.csrf_token.clone();
+        layout.nav = super::nav::Nav::at(&visitor.path);
         if let Some(signed_in) = &visitor.signed_in {
             layout.user_name = Some(signed_in.user.name.clone());
             layout.is_admin = signed_in.user.role == Role::Admin;

@@ -51,6 +51,8 @@ pub struct Visitor {
     pub user_agent: Option<String>,
     /// This request's id (also its `X-Request-Id` and in its audit rows).
     pub request_id: Option<String>,
+    /// The path asked for (no query), for the navigation's current page.
+    pub path: String,
 }
 
 /// The anonymous CSRF value for this request, set by [`super::csrf`].
@@ -111,6 +113,7 @@ impl Visitor {
             ip,
             user_agent,
             request_id,
+            path: request.path().to_owned(),
         })
     }
 }

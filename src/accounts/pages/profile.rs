@@ -17,6 +17,7 @@ use crate::audit::{self, AuditAction, AuditEntity, Fields};
 use crate::web::AppState;
 use crate::web::access::Member;
 use crate::web::csrf::CsrfForm;
+use crate::web::nav::Nav;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -127,6 +128,8 @@ async fn profile_view(
         None => store::create_profile(&client, signed_in.user.id).await?,
     };
     let mut layout = Layout::for_visitor(visitor, "Your profile", "Edit your profile.");
+    // Also shown by the email form's POST: the tabs mark the profile.
+    layout.nav = Nav::at(paths::PROFILE);
     if let Some(request) = request {
         layout = layout.with_notice(request);
     }

@@ -16,6 +16,7 @@ use crate::web::AppState;
 use crate::web::access::Member;
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::local_time::LocalTimes;
+use crate::web::nav::Nav;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -96,6 +97,8 @@ async fn security_page(
         })
         .collect();
     let mut layout = Layout::for_visitor(visitor, "Security", "Your sessions and password.");
+    // Also shown by the password form's POST: the tabs mark security.
+    layout.nav = Nav::at(paths::SECURITY);
     if let Some(request) = request {
         layout = layout.with_notice(request);
     }

@@ -2,4 +2,18 @@
 //! navigation that says where you are, long forms and their summaries, and
 //! the confirmation step before actions that can't be undone.
 
+mod navigation;
 mod stylesheet;
+
+/// The HTML of the element that starts at the first `start` of `page`, up
+/// to the first `end` after it.
+pub fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = page
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {page}"));
+    let rest = &page[from..];
+    let to = rest
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end} after {start}"));
+    &rest[..to + end.len()]
+}
