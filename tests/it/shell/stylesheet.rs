@@ -259,3 +259,20 @@ async fn an_invalid_field_outweighs_the_base_field_style_and_turns_red() {
         specificity(&text_input)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_tables_and_hidden_labels_stay_inside_their_wrapper_on_a_phone() {
+    let app = spawn_app().await;
+    let css = stylesheet(&app).await;
+    let wrapper: Vec<String> = rules(&css)
+        .into_iter()
+        .filter(|(selector, _)| selector == ".table-wrap")
+        .map(|(_, body)| body)
+        .collect();
+    let all = wrapper.join(";");
+    assert!(all.contains("overflow-x: auto"), "{all}");
+    assert!(
+        all.contains("position: relative"),
+        "visually hidden text in a table must not escape the wrapper: {all}"
+    );
+}
