@@ -6,6 +6,7 @@ pub mod caching;
 pub mod client_ip;
 pub mod csrf;
 pub mod error_pages;
+pub mod forms;
 pub mod host;
 pub mod input;
 pub mod local_time;

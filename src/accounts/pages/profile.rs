@@ -36,6 +36,18 @@ pub struct ProfileErrors {
     pub timezone: Option<String>,
 }
 
+impl ProfileErrors {
+    /// Each message with the id of its field, in the form's order.
+    pub fn summary(&self) -> Vec<crate::web::forms::Problem> {
+        crate::web::forms::Problem::list(&[
+            ("name", &self.name),
+            ("avatar_url", &self.avatar_url),
+            ("website", &self.website),
+            ("timezone", &self.timezone),
+        ])
+    }
+}
+
 /// `GET /account/profile`.
 #[derive(Template)]
 #[template(path = "accounts/profile.html")]

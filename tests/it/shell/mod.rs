@@ -2,8 +2,17 @@
 //! navigation that says where you are, long forms and their summaries, and
 //! the confirmation step before actions that can't be undone.
 
+mod forms;
 mod navigation;
 mod stylesheet;
+
+/// The `<form ...>` opening tags of a page.
+pub fn form_tags(page: &str) -> Vec<String> {
+    page.split("<form")
+        .skip(1)
+        .map(|rest| format!("<form{}>", rest.split('>').next().unwrap()))
+        .collect()
+}
 
 /// The HTML of the element that starts at the first `start` of `page`, up
 /// to the first `end` after it.
