@@ -4,6 +4,7 @@ pub mod access;
 pub mod assets;
 pub mod caching;
 pub mod client_ip;
+pub mod confirm;
 pub mod csrf;
 pub mod error_pages;
 pub mod forms;

@@ -2,6 +2,7 @@
 //! navigation that says where you are, long forms and their summaries, and
 //! the confirmation step before actions that can't be undone.
 
+mod confirmations;
 mod forms;
 mod navigation;
 mod stylesheet;
