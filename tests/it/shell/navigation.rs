@@ -261,7 +261,7 @@ async fn detail_pages_show_the_way_back_as_breadcrumbs() {
         breadcrumbs(&page),
         (
             vec!["/admin".to_owned(), "/admin/audit".to_owned()],
-            "CREATE categories".to_owned()
+            "Created: Category".to_owned()
         )
     );
 }
