@@ -32,6 +32,13 @@ fn within(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
+/// The path a route's pages share: `/tags` of `/tags/{slug}`.
+fn collection(route: &'static str) -> &'static str {
+    route
+        .split_once("/{")
+        .map_or(route, |(collection, _)| collection)
+}
+
 impl Section {
     /// The section `path` belongs to, if any.
     pub fn of(path: &str) -> Option<Self> {
@@ -47,9 +54,9 @@ impl Section {
             Some(Self::Pricing)
         } else if in_any(&[
             content::paths::BLOG,
-            "/tags",
-            "/categories",
-            "/authors",
+            collection(content::paths::TAG),
+            collection(content::paths::CATEGORY),
+            collection(content::paths::AUTHOR),
             content::paths::SEARCH,
         ]) {
             Some(Self::Blog)
