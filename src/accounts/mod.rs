@@ -14,3 +14,11 @@ pub mod secrets;
 pub mod store;
 
 pub use error::AccountError;
+
+/// The account pages' tabs, in order: (path, label).
+pub const MENU: &[(&str, &str)] = &[
+    (paths::ACCOUNT, "Overview"),
+    (paths::PROFILE, "Profile"),
+    (paths::SECURITY, "Security"),
+    (crate::billing::paths::BILLING, "Billing"),
+];

@@ -9,6 +9,21 @@ pub mod store;
 mod user;
 mod users;
 
+/// The admin sidebar, in order: (path, label).
+pub const MENU: &[(&str, &str)] = &[
+    (paths::OVERVIEW, "Overview"),
+    (paths::USERS, "Users"),
+    (paths::AUDIT, "Audit trail"),
+    (crate::billing::paths::PLANS, "Plans"),
+    (crate::billing::paths::SUBSCRIPTIONS, "Subscriptions"),
+    (crate::billing::paths::STRIPE_EVENTS, "Stripe events"),
+    (crate::content::paths::ADMIN_CATEGORIES, "Categories"),
+    (crate::accounts::paths::OUTBOX, "Outbox"),
+    (crate::monitoring::DATABASE, "Database"),
+    (crate::backup::pages::PATH, "Backups"),
+    (paths::SETTINGS, "Settings"),
+];
+
 crate::web::routes::route_table! {
     pub fn routes, pub const ROUTES = [
         paths::OVERVIEW, Admin => { get: overview::overview },

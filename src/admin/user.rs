@@ -16,6 +16,7 @@ use crate::audit::{self, store::AuditFilter};
 use crate::audit::{AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::access::Admin;
+use crate::web::confirm::{self, ConfirmPage};
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
@@ -263,6 +264,9 @@ pub async fn change_role(
 pub struct ActiveForm {
     #[serde(default)]
     active: String,
+    /// "yes" once the admin confirmed a deactivation.
+    #[serde(default)]
+    confirm: String,
 }
 
 /// `POST /admin/users/{id}/active`: deactivation ends every session.
@@ -308,6 +312,24 @@ pub async fn change_active(
             StatusCode::CONFLICT,
         )
         .await;
+    }
+    if !active && form.confirm != confirm::YES {
+        drop(transaction);
+        let sessions = store::active_sessions_of(&client, id).await?.len();
+        return Ok(ConfirmPage::new(
+            &visitor,
+            format!("Deactivate {}?", user.name),
+            paths::user_active(id),
+            paths::user(id),
+        )
+        .saying(format!(
+            "{} ({}) will not be able to sign in, and is signed out of {} open session(s) at once.",
+            user.name, user.email, sessions
+        ))
+        .saying("Their posts, plan and history stay; you can reactivate them later.")
+        .keeping("active", "false")
+        .yes(format!("Yes, deactivate {}", user.name))
+        .response());
     }
     store::set_active(&transaction, id, active).await?;
     let ended = if active {

@@ -2,6 +2,7 @@
 
 pub mod change;
 pub mod export;
+pub mod labels;
 pub mod model;
 pub mod pages;
 pub mod store;

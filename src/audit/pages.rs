@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use super::model::{AuditAction, AuditEntity};
 use super::store::{self, AuditCursor, AuditEntry, AuditFilter};
 use crate::admin::paths;
 use crate::web::AppState;
@@ -37,7 +38,7 @@ pub struct FilterQuery {
     after: String,
 }
 
-fn day(text: &str, field: &str) -> Result<Option<OffsetDateTime>, PageError> {
+fn day(text: &str, field: &str) -> Result<Option<OffsetDateTime>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -46,30 +47,106 @@ fn day(text: &str, field: &str) -> Result<Option<OffsetDateTime>, PageError> {
         text,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
-    .map_err(|_| PageError::BadRequest(format!("Give the {field} date as YYYY-MM-DD.")))?;
+    .map_err(|_| format!("Give the {field} date as YYYY-MM-DD, such as 2026-01-31."))?;
     Ok(Some(date.midnight().assume_utc()))
 }
 
+/// What is wrong with the filters, by field (the inputs' ids).
+#[derive(Clone, Debug, Default)]
+pub struct FilterErrors {
+    /// About the action.
+    pub action: Option<String>,
+    /// About the entity.
+    pub entity: Option<String>,
+    /// About the entity id.
+    pub entity_id: Option<String>,
+    /// About the first day.
+    pub from: Option<String>,
+    /// About the last day.
+    pub to: Option<String>,
+}
+
+impl FilterErrors {
+    /// Each message with the id of its field, in the form's order.
+    pub fn summary(&self) -> Vec<crate::web::forms::Problem> {
+        crate::web::forms::Problem::list(&[
+            ("action", &self.action),
+            ("entity", &self.entity),
+            ("entity_id", &self.entity_id),
+            ("from", &self.from),
+            ("to", &self.to),
+        ])
+    }
+}
+
 impl FilterQuery {
-    /// The filter; dates are UTC days, `to` inclusive.
-    pub fn parse(&self) -> Result<AuditFilter, PageError> {
+    /// The filter; dates are UTC days, `to` inclusive. A mistyped field is
+    /// a message for that field.
+    pub fn check(&self) -> Result<AuditFilter, FilterErrors> {
         let text = |value: &str, limit: usize| {
             let value = value.trim();
             (!value.is_empty()).then(|| value.chars().take(limit).collect::<String>())
         };
+        let mut errors = FilterErrors::default();
+        let action = text(&self.action, 40).map(|action| action.to_uppercase());
+        if let Some(action) = &action
+            && action.parse::<AuditAction>().is_err()
+        {
+            errors.action = Some("Choose one of the actions listed, such as CREATE.".to_owned());
+        }
+        let entity = text(&self.entity, 63).map(|entity| entity.to_lowercase());
+        if let Some(entity) = &entity
+            && entity.parse::<AuditEntity>().is_err()
+        {
+            errors.entity = Some("Choose one of the entities listed, such as users.".to_owned());
+        }
         let entity_id = match self.entity_id.trim() {
             "" => None,
-            id => Some(uuid::Uuid::try_parse(id).map_err(|_| {
-                PageError::BadRequest("The entity id is a UUID such as 0b9e…".to_owned())
-            })?),
+            id => uuid::Uuid::try_parse(id)
+                .map_err(|_| {
+                    errors.entity_id = Some("The entity id is a UUID such as 0b9e…-…".to_owned());
+                })
+                .ok(),
         };
+        let from = day(&self.from, "from")
+            .map_err(|message| errors.from = Some(message))
+            .ok()
+            .flatten();
+        let until = day(&self.to, "to")
+            .map_err(|message| errors.to = Some(message))
+            .ok()
+            .flatten()
+            .map(|end| end + time::Duration::days(1));
+        if let (Some(from), Some(until)) = (from, until)
+            && until <= from
+        {
+            errors.to = Some("The last day is before the first.".to_owned());
+        }
+        if !errors.summary().is_empty() {
+            return Err(errors);
+        }
         Ok(AuditFilter {
             actor_email: text(&self.actor, 254).map(|email| email.to_lowercase()),
-            action: text(&self.action, 40).map(|action| action.to_uppercase()),
-            entity: text(&self.entity, 63),
+            action,
+            entity,
             entity_id,
-            from: day(&self.from, "from")?,
-            until: day(&self.to, "to")?.map(|end| end + time::Duration::days(1)),
+            from,
+            until,
+        })
+    }
+
+    /// The filter, or a 400 that says what is wrong (for the CSV export,
+    /// which has no form to show the messages on).
+    pub fn parse(&self) -> Result<AuditFilter, PageError> {
+        self.check().map_err(|errors| {
+            PageError::BadRequest(
+                errors
+                    .summary()
+                    .into_iter()
+                    .map(|problem| problem.message)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
         })
     }
 
@@ -105,10 +182,14 @@ pub struct EntryView {
     pub when: String,
     /// The actor's email, or "system".
     pub actor: String,
-    /// CREATE, ...
+    /// CREATE, ... (as stored).
     pub action: String,
-    /// The table.
+    /// "Created", ...
+    pub action_label: String,
+    /// The table (as stored).
     pub entity: String,
+    /// "User", ...
+    pub entity_label: String,
     /// The row.
     pub entity_id: String,
     /// A one-line summary of the changed fields.
@@ -166,7 +247,9 @@ impl EntryView {
                 .to_owned()
             }),
             action: entry.log.action.clone(),
+            action_label: super::labels::action(&entry.log.action),
             entity: entry.log.entity.clone(),
+            entity_label: super::labels::entity(&entry.log.entity),
             entity_id: entry
                 .log
                 .entity_id
@@ -194,6 +277,12 @@ pub struct AuditPage {
     pub newest_url: Option<String>,
     /// The CSV of the filtered set.
     pub export_url: String,
+    /// What is wrong with the filters.
+    pub errors: FilterErrors,
+    /// The actions to choose from: (stored value, label).
+    pub actions: Vec<(&'static str, String)>,
+    /// The entities to choose from: (stored value, label).
+    pub entities: Vec<(&'static str, String)>,
 }
 
 /// `GET /admin/audit`.
@@ -202,7 +291,24 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let filter = query.parse()?;
+    let layout = Layout::for_visitor(&visitor, "Audit trail", "Every change, newest first.");
+    let filter = match query.check() {
+        Ok(filter) => filter,
+        Err(errors) => {
+            let page = AuditPage {
+                layout,
+                entries: Vec::new(),
+                older_url: None,
+                newest_url: None,
+                export_url: paths::AUDIT_CSV.to_owned(),
+                errors,
+                actions: super::labels::actions(),
+                entities: super::labels::entities(),
+                filters: query.into_inner(),
+            };
+            return Ok(render(&page, StatusCode::BAD_REQUEST));
+        }
+    };
     let cursor = query.cursor()?;
     let client = state.pool.get().await?;
     let mut entries = store::search(&client, &filter, cursor, PAGE_SIZE + 1).await?;
@@ -221,11 +327,14 @@ pub async fn list(
         None
     };
     let page = AuditPage {
-        layout: Layout::for_visitor(&visitor, "Audit trail", "Every change, newest first."),
+        layout,
         entries: entries.iter().map(EntryView::of).collect(),
         older_url,
         newest_url: cursor.map(|_| format!("{}?{base}", paths::AUDIT)),
         export_url: format!("{}?{base}", paths::AUDIT_CSV),
+        errors: FilterErrors::default(),
+        actions: super::labels::actions(),
+        entities: super::labels::entities(),
         filters: query.into_inner(),
     };
     Ok(render(&page, StatusCode::OK))

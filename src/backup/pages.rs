@@ -65,7 +65,21 @@ pub struct BackupsPage {
     pub last_failure: Option<String>,
     /// The files.
     pub backups: Vec<BackupRow>,
+    /// The backup this page watched finished: the result, described.
+    pub finished: Option<String>,
+    /// Where the page reloads itself while a backup runs.
+    pub refresh_url: String,
 }
+
+/// `?progress=1`: the page is reloading itself while a backup runs.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BackupsQuery {
+    #[serde(default)]
+    progress: Option<String>,
+}
+
+/// How often (seconds) the page reloads itself while a backup runs.
+pub const REFRESH_SECONDS: u32 = 2;
 
 fn when(moment: OffsetDateTime) -> String {
     moment
@@ -96,9 +110,26 @@ pub fn human_size(bytes: u64) -> String {
 pub async fn backups(
     Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
+    query: web::Query<BackupsQuery>,
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let backups = &state.backups;
+    let running = backups.is_running();
+    let describe = |last: crate::backup::LastBackup| {
+        format!(
+            "{} ({}, {})",
+            when(last.at),
+            last.name,
+            human_size(last.bytes)
+        )
+    };
+    let last_failure = backups.last_failure();
+    // Once the backup it watched is done, the page says how it went.
+    let finished = (query.progress.is_some() && !running)
+        .then(|| backups.last_success())
+        .flatten()
+        .filter(|last| last_failure.is_none_or(|failure| failure < last.at))
+        .map(describe);
     let dir = backups.dir().map(std::path::Path::to_path_buf);
     let files = match &dir {
         Some(dir) => {
@@ -114,16 +145,11 @@ pub async fn backups(
             .with_notice(&request),
         dir: dir.map(|dir| dir.display().to_string()),
         can_back_up: backups.can_back_up(),
-        running: backups.is_running(),
-        last_success: backups.last_success().map(|last| {
-            format!(
-                "{} ({}, {})",
-                when(last.at),
-                last.name,
-                human_size(last.bytes)
-            )
-        }),
-        last_failure: backups.last_failure().map(when),
+        running,
+        last_success: backups.last_success().map(describe),
+        last_failure: last_failure.map(when),
+        finished,
+        refresh_url: format!("{PATH}?progress=1"),
         backups: files
             .into_iter()
             .map(|file| BackupRow {

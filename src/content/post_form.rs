@@ -35,6 +35,19 @@ pub struct EditorErrors {
 }
 
 impl EditorErrors {
+    /// Each message with the id of its field, in the form's order.
+    pub fn summary(&self) -> Vec<crate::web::forms::Problem> {
+        crate::web::forms::Problem::list(&[
+            ("title", &self.title),
+            ("post-content", &self.content),
+            ("excerpt", &self.excerpt),
+            ("slug", &self.slug),
+            ("tags", &self.tags),
+            ("category", &self.category),
+            ("featured", &self.featured),
+        ])
+    }
+
     /// Whether any field has a message.
     pub fn any(&self) -> bool {
         self.title.is_some()

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::SiteSettings;
 use super::accent::{Rgb, refusal};
 use super::store::SettingsFields;
+use crate::web::forms::Problem;
 
 /// The longest name, tagline and description (as the table's checks).
 pub const NAME_MAX: usize = 60;
@@ -67,19 +68,16 @@ impl SettingsView {
         }
     }
 
-    /// Each message with the id of the field it is about, in form order
-    /// (the error summary at the top of the form).
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        [
+    /// Each message with the field it is about, in form order (the error
+    /// summary at the top of the form).
+    pub fn problems(&self) -> Vec<Problem> {
+        Problem::list(&[
             ("site_name", &self.site_name_error),
             ("tagline", &self.tagline_error),
             ("description", &self.description_error),
             ("accent_color", &self.accent_color_error),
             ("time_zone", &self.time_zone_error),
-        ]
-        .into_iter()
-        .filter_map(|(field, error)| error.clone().map(|error| (field, error)))
-        .collect()
+        ])
     }
 }
 
@@ -192,7 +190,11 @@ mod tests {
             time_zone: String::new(),
         });
         assert!(fields.is_none());
-        let fields: Vec<&str> = view.problems().iter().map(|(field, _)| *field).collect();
+        let problems = view.problems();
+        let fields: Vec<&str> = problems
+            .iter()
+            .map(|problem| problem.field.as_str())
+            .collect();
         assert_eq!(
             fields,
             ["site_name", "tagline", "description", "accent_color"]

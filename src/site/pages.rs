@@ -48,7 +48,7 @@ pub struct SettingsPage {
     /// The form.
     pub form: SettingsView,
     /// The form's messages with the fields they are about.
-    pub problems: Vec<(&'static str, String)>,
+    pub problems: Vec<crate::web::forms::Problem>,
     /// Longest name, tagline and description.
     pub limits: (usize, usize, usize),
 }

@@ -111,9 +111,8 @@ impl LocalTimes {
 
     /// The day of `moment` in the zone, as "3 Jan 2026".
     pub fn day(&self, moment: OffsetDateTime) -> String {
-        let format = time::macros::format_description!(
-            "[day padding:none] [month repr:short] [year]"
-        );
+        let format =
+            time::macros::format_description!("[day padding:none] [month repr:short] [year]");
         self.local(moment).format(&format).unwrap_or_default()
     }
 

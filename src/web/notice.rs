@@ -114,7 +114,7 @@ notices! {
     UserDeactivated = "user-deactivated", Info, "The user was deactivated and signed out everywhere.";
     UserReactivated = "user-reactivated", Success, "The user can sign in again.";
     VerificationResent = "verification-resent", Success, "A new confirmation link was mailed.";
-    BackupStarted = "backup-started", Info, "The backup is being written; reload to see it in the list.";
+    BackupStarted = "backup-started", Info, "The backup has started.";
     BackupRunning = "backup-running", Warning, "A backup is already being written; it appears below when it is complete.";
     SettingsSaved = "settings-saved", Success, "The settings were saved.";
     WelcomeAdmin = "welcome-admin", Success, "Welcome! You are the administrator of this site.";

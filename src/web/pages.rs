@@ -49,6 +49,8 @@ pub struct Layout {
     pub flash: Option<Flash>,
     /// A second stylesheet (e.g. `/categories.css`).
     pub extra_css: Option<String>,
+    /// Where the page is, for marking the current link of the navigation.
+    pub nav: super::nav::Nav,
 }
 
 impl Layout {
@@ -69,6 +71,7 @@ impl Layout {
             is_admin: false,
             flash: None,
             extra_css: None,
+            nav: super::nav::Nav::default(),
         }
     }
 
@@ -84,6 +87,7 @@ impl Layout {
         layout.app_name = visitor.site.site_name.clone();
         layout.tagline = visitor.site.tagline.clone();
         layout.site_css = crate::site::pages::stylesheet_url(&visitor.site);
+        layout.nav = super::nav::Nav::at(&visitor.path);
         if let Some(signed_in) = &visitor.signed_in {
             layout.user_name = Some(signed_in.user.name.clone());
             layout.is_admin = signed_in.user.role == Role::Admin;

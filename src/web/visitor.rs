@@ -53,6 +53,8 @@ pub struct Visitor {
     pub request_id: Option<String>,
     /// The site's settings as this request saw them.
     pub site: std::sync::Arc<crate::site::SiteSettings>,
+    /// The path asked for (no query), for the navigation's current page.
+    pub path: String,
 }
 
 /// The anonymous CSRF value for this request, set by [`super::csrf`].
@@ -125,6 +127,7 @@ impl Visitor {
             user_agent,
             request_id,
             site,
+            path: request.path().to_owned(),
         })
     }
 }

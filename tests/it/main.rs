@@ -31,6 +31,7 @@ mod output;
 mod recovery;
 mod schema;
 mod seed;
+mod shell;
 mod site;
 mod smtp;
 mod stripe;

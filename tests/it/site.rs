@@ -179,7 +179,7 @@ async fn bad_settings_get_messages_beside_their_fields_and_change_nothing() {
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = refused.text().await.unwrap();
-    assert!(page.contains("The settings were not saved"), "{page}");
+    assert!(page.contains("There are 3 problems"), "{page}");
     assert!(page.contains("<a href=\"#site_name\">Give the site a name.</a>"));
     assert!(page.contains("too light for white button text"));
     assert!(page.contains("Choose a time zone such as Europe/Berlin or UTC."));

@@ -17,6 +17,7 @@ use crate::audit::{self, AuditAction, AuditEntity, Fields};
 use crate::web::AppState;
 use crate::web::access::Member;
 use crate::web::csrf::CsrfForm;
+use crate::web::nav::Nav;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -33,6 +34,18 @@ pub struct ProfileErrors {
     pub website: Option<String>,
     /// About the time zone.
     pub timezone: Option<String>,
+}
+
+impl ProfileErrors {
+    /// Each message with the id of its field, in the form's order.
+    pub fn summary(&self) -> Vec<crate::web::forms::Problem> {
+        crate::web::forms::Problem::list(&[
+            ("name", &self.name),
+            ("avatar_url", &self.avatar_url),
+            ("website", &self.website),
+            ("timezone", &self.timezone),
+        ])
+    }
 }
 
 /// `GET /account/profile`.
@@ -127,6 +140,8 @@ async fn profile_view(
         None => store::create_profile(&client, signed_in.user.id).await?,
     };
     let mut layout = Layout::for_visitor(visitor, "Your profile", "Edit your profile.");
+    // Also shown by the email form's POST: the tabs mark the profile.
+    layout.nav = Nav::at(paths::PROFILE);
     if let Some(request) = request {
         layout = layout.with_notice(request);
     }

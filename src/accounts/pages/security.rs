@@ -14,8 +14,10 @@ use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity, Change, Secret};
 use crate::web::AppState;
 use crate::web::access::Member;
+use crate::web::confirm::{ConfirmForm, ConfirmPage};
 use crate::web::csrf::{CsrfForm, EmptyForm};
 use crate::web::local_time::LocalTimes;
+use crate::web::nav::Nav;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -96,6 +98,8 @@ async fn security_page(
         })
         .collect();
     let mut layout = Layout::for_visitor(visitor, "Security", "Your sessions and password.");
+    // Also shown by the password form's POST: the tabs mark security.
+    layout.nav = Nav::at(paths::SECURITY);
     if let Some(request) = request {
         layout = layout.with_notice(request);
     }
@@ -134,7 +138,7 @@ pub async fn security(
 pub async fn end_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    request: CsrfForm<EmptyForm, Member>,
+    request: CsrfForm<ConfirmForm, Member>,
 ) -> Result<HttpResponse, PageError> {
     let Member { signed_in, .. } = request.access;
     let visitor = request.visitor;
@@ -143,6 +147,36 @@ pub async fn end_session(
         .map(SessionId)
         .map_err(|_| PageError::NotFound)?;
     let mut client = state.pool.get().await?;
+    if !request.form.confirmed() {
+        let (session, _) = store::active_sessions_of(&client, signed_in.user.id)
+            .await?
+            .into_iter()
+            .find(|(session, _)| session.id == session_id)
+            .ok_or(PageError::NotFound)?;
+        let browser = session
+            .user_agent
+            .unwrap_or_else(|| "an unknown browser".to_owned());
+        let address = session
+            .ip_address
+            .map(|ip| format!(" at {ip}"))
+            .unwrap_or_default();
+        let page = ConfirmPage::new(
+            &visitor,
+            "Sign out this session?",
+            paths::end_session(session_id),
+            paths::SECURITY,
+        )
+        .saying(format!(
+            "The session in {browser}{address} ends now: whoever uses it must sign in again."
+        ))
+        .yes("Yes, sign it out");
+        let page = if session_id == signed_in.session_id {
+            page.saying("It is the session you are using: you will be signed out here.")
+        } else {
+            page
+        };
+        return Ok(page.response());
+    }
     let transaction = client.transaction().await?;
     if !store::end_session(&transaction, signed_in.user.id, session_id).await? {
         return Err(PageError::NotFound);
@@ -171,11 +205,29 @@ pub async fn end_session(
 /// `POST /account/sessions/end-others`.
 pub async fn end_other_sessions(
     state: web::Data<AppState>,
-    request: CsrfForm<EmptyForm, Member>,
+    request: CsrfForm<ConfirmForm, Member>,
 ) -> Result<HttpResponse, PageError> {
     let Member { signed_in, .. } = request.access;
     let visitor = request.visitor;
     let mut client = state.pool.get().await?;
+    if !request.form.confirmed() {
+        let others = store::active_sessions_of(&client, signed_in.user.id)
+            .await?
+            .iter()
+            .filter(|(session, _)| session.id != signed_in.session_id)
+            .count();
+        return Ok(ConfirmPage::new(
+            &visitor,
+            "Sign out all other sessions?",
+            paths::END_OTHER_SESSIONS,
+            paths::SECURITY,
+        )
+        .saying(format!(
+            "{others} other session(s) end now, on every other device and browser; this one stays signed in."
+        ))
+        .yes("Yes, sign out the others")
+        .response());
+    }
     let transaction = client.transaction().await?;
     let ended =
         store::end_other_sessions(&transaction, signed_in.user.id, Some(signed_in.session_id))

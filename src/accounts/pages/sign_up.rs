@@ -32,6 +32,17 @@ pub struct SignUpErrors {
     pub password: Option<String>,
 }
 
+impl SignUpErrors {
+    /// Each message with the id of its field, in the form's order.
+    pub fn summary(&self) -> Vec<crate::web::forms::Problem> {
+        crate::web::forms::Problem::list(&[
+            ("name", &self.name),
+            ("email", &self.email),
+            ("password", &self.password),
+        ])
+    }
+}
+
 impl SignUpForm {
     /// The form's values as domain types (email, name, password), or a
     /// message per bad field. Public so the fuzz targets run it.

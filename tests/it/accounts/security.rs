@@ -156,7 +156,7 @@ async fn sessions_are_listed_and_ended_by_their_owner_only() {
             &alice,
             "/account/security",
             "/account/sessions/end-others",
-            &[],
+            &[("confirm", "yes")],
         )
         .await;
     assert_eq!(

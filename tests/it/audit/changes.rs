@@ -123,7 +123,7 @@ async fn each_change_writes_one_correct_row_and_a_refused_change_writes_none() {
             &admin,
             &format!("/admin/users/{writer_id}"),
             &format!("/admin/users/{writer_id}/active"),
-            &[("active", "false")],
+            &[("active", "false"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

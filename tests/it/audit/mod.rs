@@ -4,6 +4,7 @@
 mod access;
 mod browsing;
 mod changes;
+mod labels;
 mod users;
 
 use crate::support::TestApp;

@@ -47,8 +47,8 @@ async fn admins_find_users_see_their_activity_and_resend_verification() {
     );
     assert!(page.contains("Open sessions") && page.contains("unconfirmed"));
     assert!(
-        page.contains("CREATE") && page.contains("posts"),
-        "their trail"
+        page.contains("Created") && page.contains("Post"),
+        "their trail, in words"
     );
     let resent = app
         .post_form(

@@ -76,6 +76,20 @@ async fn the_admin_backups_page_lists_backs_up_and_downloads_for_admins_only() {
         response.headers()["location"],
         "/admin/backups?notice=backup-started"
     );
+    // Until it is written, the page says so and reloads itself (the claim
+    // is taken before the answer, so a backup not listed yet is running).
+    let (_, watching) = get(&admin, format!("{base}/admin/backups")).await;
+    if listed(&watching).is_empty() {
+        assert!(watching.contains("Backup in progress…"), "{watching}");
+        assert!(
+            watching.contains(
+                "<meta http-equiv=\"refresh\" content=\"2; url=/admin/backups?progress=1\">"
+            ),
+            "{watching}"
+        );
+        let status = watching.split("role=\"status\"").nth(1).unwrap_or_default();
+        assert!(status.contains("<progress"), "{watching}");
+    }
     let started = Instant::now();
     let first = loop {
         let (_, page) = get(&admin, format!("{base}/admin/backups")).await;
@@ -88,6 +102,18 @@ async fn the_admin_backups_page_lists_backs_up_and_downloads_for_admins_only() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    // Done: the page it reloads says how it went and stops reloading.
+    let done = loop {
+        let (_, page) = get(&admin, format!("{base}/admin/backups?progress=1")).await;
+        if !page.contains("Backup in progress") {
+            break page;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(done.contains("Backup done: "), "{done}");
+    assert!(done.contains(&first), "{done}");
+    assert!(!done.contains("http-equiv=\"refresh\""), "{done}");
     assert_eq!(
         query_data_dir(
             &dir,

@@ -115,7 +115,7 @@ async fn admins_manage_categories_with_audit_rows_and_others_are_refused() {
             &admin,
             &format!("/admin/categories/{id}"),
             &format!("/admin/categories/{id}/delete"),
-            &[],
+            &[("confirm", "yes")],
         )
         .await;
     assert_eq!(

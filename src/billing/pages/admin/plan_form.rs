@@ -34,6 +34,19 @@ pub struct PlanFormView {
 }
 
 impl PlanFormView {
+    /// Each field's message with the field's id, in the form's order
+    /// (the delete button's message is shown beside it instead).
+    pub fn summary(&self) -> Vec<crate::web::forms::Problem> {
+        self.errors
+            .iter()
+            .filter(|(field, _)| field != "delete")
+            .map(|(field, message)| crate::web::forms::Problem {
+                field: field.clone(),
+                message: message.clone(),
+            })
+            .collect()
+    }
+
     /// The message for `field`.
     pub fn error(&self, field: &str) -> Option<&str> {
         self.errors

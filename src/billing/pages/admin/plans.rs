@@ -14,7 +14,8 @@ use crate::billing::plans::{self, PlanDeleted, PlanSaved};
 use crate::billing::store;
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::csrf::{CsrfForm, EmptyForm};
+use crate::web::confirm::{ConfirmForm, ConfirmPage};
+use crate::web::csrf::CsrfForm;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -211,10 +212,30 @@ pub async fn update_plan(
 pub async fn delete_plan(
     state: web::Data<AppState>,
     path: web::Path<PlanId>,
-    request: CsrfForm<EmptyForm, Admin>,
+    request: CsrfForm<ConfirmForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
     let visitor = request.visitor;
     let id = path.into_inner();
+    if !request.form.confirmed() {
+        let client = state.pool.get().await?;
+        let (plan, subscribers) = store::all_plans(&client)
+            .await?
+            .into_iter()
+            .find(|(plan, _)| plan.id == id)
+            .ok_or(PageError::NotFound)?;
+        // A plan in use can't be deleted: the attempt below says so.
+        if subscribers == 0 {
+            return Ok(ConfirmPage::new(
+                &visitor,
+                format!("Delete the plan {}?", plan.name),
+                paths::delete_plan(id),
+                paths::plan(id),
+            )
+            .saying("Nobody subscribes to it. It goes for good, from the pricing page and from this list; to keep it but stop offering it, deactivate it instead.")
+            .yes(format!("Yes, delete {}", plan.name))
+            .response());
+        }
+    }
     let deleted = {
         let mut client = state.pool.get().await?;
         let transaction = client.transaction().await?;

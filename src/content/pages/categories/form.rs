@@ -38,6 +38,17 @@ pub struct CategoryFormView {
 }
 
 impl CategoryFormView {
+    /// Each message with the id of its field, in the form's order.
+    pub fn summary(&self) -> Vec<crate::web::forms::Problem> {
+        crate::web::forms::Problem::list(&[
+            ("name", &self.name_error),
+            ("slug", &self.slug_error),
+            ("color", &self.color_error),
+            ("sort_order", &self.sort_order_error),
+            ("description", &self.description_error),
+        ])
+    }
+
     /// The form for a new category.
     pub(super) fn blank() -> Self {
         Self {

@@ -17,7 +17,8 @@ use crate::content::paths;
 use crate::content::store;
 use crate::web::AppState;
 use crate::web::access::Admin;
-use crate::web::csrf::{CsrfForm, EmptyForm};
+use crate::web::confirm::{ConfirmForm, ConfirmPage};
+use crate::web::csrf::CsrfForm;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -244,11 +245,29 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<CategoryId>,
-    request: CsrfForm<EmptyForm, Admin>,
+    request: CsrfForm<ConfirmForm, Admin>,
 ) -> Result<HttpResponse, PageError> {
     let actor = Actor::from(&request.visitor);
     let id = path.into_inner();
     let mut client = state.pool.get().await?;
+    if !request.form.confirmed() {
+        let (category, posts) = store::categories(&client, true)
+            .await?
+            .into_iter()
+            .find(|(category, _)| category.id == id)
+            .ok_or(PageError::NotFound)?;
+        return Ok(ConfirmPage::new(
+            &request.visitor,
+            format!("Delete the category {}?", category.name),
+            paths::delete_category(id),
+            paths::admin_category(id),
+        )
+        .saying(format!(
+            "Its page goes for good. Its {posts} post(s) stay, without a category."
+        ))
+        .yes(format!("Yes, delete {}", category.name))
+        .response());
+    }
     let transaction = client.transaction().await?;
     categories::delete_category(&transaction, &actor, id)
         .await?
