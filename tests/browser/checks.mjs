@@ -4,7 +4,8 @@
 // - axe-core (the pinned npm package), in the light and the dark theme:
 //   no violation of its default rules;
 // - at a 390 × 844 viewport, nothing wider than the viewport
-//   (document.documentElement.scrollWidth <= 390);
+//   (document.documentElement.scrollWidth <= 390), and axe-core again (a
+//   table that scrolls sideways there must be reachable by keyboard);
 // - the Nu HTML checker (npm vnu-jar, one JVM over every page's HTML as the
 //   server sent it): no error.
 //
@@ -156,7 +157,7 @@ export class PageChecks {
         .screenshot({ path: path.join(this.shotDir, `${label}-${theme}.png`), fullPage: true })
         .catch(() => {});
     }
-    if (width) await this.width(page, { role, url, label });
+    if (width) await this.width(page, { role, theme, url, label });
     this.announce(from, { role, theme, url });
     if (body !== null) {
       const started = Date.now();
@@ -199,12 +200,19 @@ export class PageChecks {
     return results.violations.length > 0;
   }
 
-  async width(page, { role, url, label }) {
+  /** The page at 390 px: no wider than that, and axe again (phone layout). */
+  async width(page, { role, theme, url, label }) {
     const started = Date.now();
     const before = page.viewportSize();
     await page.setViewportSize(PHONE);
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    const axeStarted = Date.now();
+    const narrowTheme = `${theme}, ${PHONE.width} px`;
+    if (await this.axe(page, { role, theme: narrowTheme, url })) {
+      await page.screenshot({ path: path.join(this.shotDir, `${label}-${theme}-${PHONE.width}px-axe.png`), fullPage: true }).catch(() => {});
+    }
+    const axeMs = Date.now() - axeStarted;
     if (scrollWidth > PHONE.width) {
       const widest = await page.evaluate(overflowingElements, PHONE.width);
       if (widest.length === 0) {
@@ -223,7 +231,7 @@ export class PageChecks {
       await page.screenshot({ path: path.join(this.shotDir, `${label}-${PHONE.width}px.png`), fullPage: true }).catch(() => {});
     }
     await page.setViewportSize(before);
-    this.ms.width += Date.now() - started;
+    this.ms.width += Date.now() - started - axeMs;
   }
 
   /** The Nu HTML checker over every saved page, in one JVM. */
@@ -296,7 +304,7 @@ export class PageChecks {
     const sorted = [...groups.values()].sort((a, b) => b.where.length - a.where.length || a.where[0].localeCompare(b.where[0]));
     for (const { check, rule, message, where, elements } of sorted) {
       lines.push(
-        `  ${check} ${rule}, on ${where.length} page${where.length === 1 ? '' : 's'}:\n` +
+        `  ${check} ${rule}, found ${where.length} time${where.length === 1 ? '' : 's'}:\n` +
           `      at ${[...elements].join('\n       | ')}\n` +
           `      ${message}\n` +
           `      on ${where.join(', ')}`,
