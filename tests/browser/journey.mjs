@@ -7,6 +7,13 @@
 // administrator then finds the writer's changes in the audit trail and
 // exports them as CSV.
 //
+// Then the page checks (checks.mjs): every page a visitor, the writer and
+// the administrator can reach, in the light and the dark theme, through
+// axe-core, a 390 px wide viewport and the Nu HTML checker; and Lighthouse
+// (lighthouse.mjs) on the home page, the blog, the post and the sign-in
+// page. Any finding fails the run (SOLOIST_CHECKS_REPORT_ONLY=1 only
+// prints them; SOLOIST_LIGHTHOUSE=0 skips Lighthouse).
+//
 // Each step saves artifacts/browser/NN-step.png. A failing step saves
 // NN-step-FAILED.png, prints the step's name and exits non-zero.
 
@@ -19,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
+import { PageChecks } from './checks.mjs';
+import { lighthouseScores } from './lighthouse.mjs';
 import { startSmtp } from './smtp.mjs';
 import { SECRET_KEY, WEBHOOK_SECRET, startStripe } from './stripe.mjs';
 
@@ -27,7 +36,8 @@ const root = path.resolve(here, '../..');
 const artifacts = path.join(root, 'artifacts', 'browser');
 const soloistBin = process.env.SOLOIST_BIN ?? path.join(root, 'target', 'debug', 'soloist');
 const chromiumBin = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
-const JOURNEY_TIMEOUT_MS = Number(process.env.JOURNEY_TIMEOUT_MS ?? 150_000);
+const JOURNEY_TIMEOUT_MS = Number(process.env.JOURNEY_TIMEOUT_MS ?? 480_000);
+const LIGHTHOUSE = process.env.SOLOIST_LIGHTHOUSE !== '0';
 
 const run = Date.now().toString(36);
 const writer = {
@@ -45,6 +55,9 @@ const post = {
   content: '## A first section\n\nThis post has **bold words** and a [link](https://example.com/).\n\n- one\n- two\n',
 };
 const plan = { name: 'Pro', price: '12.00', stripePrice: 'price_journey_pro' };
+const category = { name: 'Field notes', description: 'Notes written on the way.' };
+// Addresses the journey finds as it goes, for the page checks.
+const found = {};
 
 // ---------------------------------------------------------------- plumbing
 
@@ -83,6 +96,14 @@ async function waitHealthy(url, child) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   fail(`soloist did not answer /healthz within 60 s:\n${soloistLog}`);
+}
+
+/** The address of the first link the locator finds, as a path. */
+async function hrefOf(locator) {
+  const href = await locator.first().getAttribute('href');
+  expect(href, 'no link found');
+  const url = new URL(href, baseUrl);
+  return url.pathname + url.search;
 }
 
 async function stopSoloist() {
@@ -173,6 +194,43 @@ async function signOut() {
   await expectFlash('You are signed out.');
 }
 
+/** Sets the signed-in user's theme on the profile page. */
+async function chooseTheme(theme) {
+  await page.goto(`${baseUrl}/account/profile`);
+  await page.getByLabel('Theme').selectOption(theme);
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await expectFlash('Your profile was saved.');
+  expect((await page.locator('html').getAttribute('data-theme')) === theme, `the page is not marked data-theme="${theme}"`);
+}
+
+// ---------------------------------------------------------------- page checks
+
+let checks = null;
+
+/** Checks the page a visitor sees now (`note`: how it came), in both schemes. */
+async function checkVisitorHere(name, note = 'the answer to its form') {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await checks.check(page, { role: 'visitor', theme: 'light', current: true, note, name: `visitor-${name}` });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await checks.check(page, { role: 'visitor', theme: 'dark', current: true, note, name: `visitor-${name}`, html: false, width: false });
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/**
+ * Checks `pages` ({ url, status }) in each theme. A visitor's theme is the
+ * system's (prefers-color-scheme); a signed-in user's is the profile's.
+ */
+async function checkPages(role, pages, themes) {
+  for (const [index, theme] of themes.entries()) {
+    if (role === 'visitor') await page.emulateMedia({ colorScheme: theme });
+    else await chooseTheme(theme);
+    for (const { url, status } of pages) {
+      await checks.check(page, { role, theme, url, status, html: index === 0, width: index === 0 });
+    }
+  }
+  if (role === 'visitor') await page.emulateMedia({ colorScheme: 'light' });
+}
+
 // ---------------------------------------------------------------- the journey
 
 let baseUrl = '';
@@ -231,6 +289,7 @@ async function journey() {
     fs.writeFileSync(path.join(artifacts, 'soloist.log'), soloistLog);
   });
   await waitHealthy(baseUrl, soloist);
+  checks = new PageChecks({ artifacts, baseUrl });
 
   const browser = await chromium.launch({
     executablePath: chromiumBin,
@@ -285,6 +344,18 @@ async function journey() {
     await expectFlash('The plan was created.');
     const row = page.locator('table tr', { hasText: plan.stripePrice });
     expect((await row.count()) === 1, `the plans table does not list ${plan.stripePrice}`);
+  });
+
+  await step('admin-creates-category', async () => {
+    await page.locator('.subnav').getByRole('link', { name: 'Categories' }).click();
+    await expectHeading('Categories');
+    const form = page.locator('form[action="/admin/categories"]');
+    await form.getByLabel('Name').fill(category.name);
+    await form.getByLabel('Description').fill(category.description);
+    await form.getByRole('button', { name: 'Create category' }).click();
+    await expectFlash('created');
+    const link = page.locator('table').getByRole('link', { name: category.name });
+    expect((await link.count()) === 1, `the categories table does not list ${category.name}`);
     await signOut();
   });
   await page.context().close();
@@ -302,6 +373,7 @@ async function journey() {
     await expectHeading('Check your email');
     const text = await page.locator('main').innerText();
     expect(text.includes(writer.email), `the page does not name ${writer.email}: ${text}`);
+    await checkVisitorHere('sign-up-check-email');
   });
 
   await step('verify-by-mailed-link', async () => {
@@ -311,6 +383,7 @@ async function journey() {
     expect(link.startsWith(baseUrl), `the link ${link} does not point at ${baseUrl}`);
     await page.goto(link);
     await expectHeading('Confirm your email address');
+    await checkVisitorHere('verify-email', 'from the mailed link');
     await page.getByRole('button', { name: 'Confirm my email' }).click();
     await page.waitForURL((url) => url.pathname === '/account');
     await expectFlash('Your email address is confirmed.');
@@ -325,6 +398,7 @@ async function journey() {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const refused = await page.getByRole('alert').textContent();
     expect(/not|wrong|incorrect|invalid/i.test(refused), `a wrong password got no refusal: ${refused}`);
+    await checkVisitorHere('sign-in-refused');
     await page.getByLabel('Password').fill(writer.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
@@ -364,6 +438,7 @@ async function journey() {
     await page.getByLabel('Title').fill(post.title);
     await page.getByLabel('Content').fill(post.content);
     await page.getByLabel('Tags').fill('journeys, testing');
+    await page.getByLabel('Category').selectOption({ label: category.name });
     await page.getByRole('button', { name: 'Preview' }).click();
     const preview = page.locator('section.preview');
     await preview.waitFor();
@@ -374,11 +449,14 @@ async function journey() {
     expect(section === 'A first section', `the preview does not render the ## heading (found "${section}")`);
     expect(!(await preview.innerText()).includes('**'), 'the preview shows raw Markdown');
     expect((await page.getByLabel('Content').inputValue()) === post.content, 'the editor lost the content on preview');
+    await checks.check(page, { role: 'member', theme: 'dark', current: true, note: 'the preview', name: 'member-post-preview' });
   });
 
   await step('save-and-publish', async () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expectFlash('Your draft was saved.');
+    found.editPost = new URL(page.url()).pathname;
+    expect(/^\/posts\/[^/]+\/edit$/.test(found.editPost), `saving a draft did not lead to its editor: ${page.url()}`);
     expect((await page.locator('.badge').first().textContent()).trim() === 'draft', 'a new post is not a draft');
     await page.getByRole('button', { name: 'Publish' }).click();
     await expectFlash('The post is published.');
@@ -396,6 +474,11 @@ async function journey() {
     const body = await page.locator('main').innerText();
     expect(body.includes('bold words'), 'the public post lacks its content');
     expect(body.includes('Wren Q. Writer'), 'the public post does not name its author by the new profile name');
+    found.post = new URL(page.url()).pathname;
+    found.author = await hrefOf(page.locator('main a[rel="author"]'));
+    found.category = await hrefOf(page.locator('main .post-meta a.badge-category'));
+    found.tag = await hrefOf(page.locator('main .post-footer a.tag'));
+    expect(found.category.startsWith('/categories/'), `the post does not link its category: ${found.category}`);
   });
 
   await step('checkout', async () => {
@@ -424,6 +507,16 @@ async function journey() {
     expect(await current.isVisible(), 'the pricing page does not mark Pro as the current plan');
     await current.click();
     await expectPath('/account/billing');
+  });
+
+  await step('checks-member', async () => {
+    const pages = [
+      '/account', '/account/profile', '/account/security', '/account/billing',
+      '/posts', '/posts/new', found.editPost, found.editPost.replace(/\/edit$/, '/delete'),
+      '/', '/blog', found.post, '/pricing',
+    ].map((url) => ({ url, status: 200 }));
+    pages.push({ url: '/admin', status: 403 }, { url: '/no-such-page', status: 404 });
+    await checkPages('member', pages, ['light', 'dark']);
   });
   await page.context().close();
 
@@ -483,8 +576,112 @@ async function journey() {
     expect(rows.some((row) => row.includes(`"user_profiles"`) && row.includes("dark")), "the CSV lacks the theme change");
     expect(rows.some((row) => row.includes('"LOGIN"')), 'the CSV lacks the sign-in');
   });
+
+  await step('checks-admin', async () => {
+    await page.goto(`${baseUrl}/admin/users`);
+    const user = await hrefOf(page.locator('table tr', { hasText: writer.email }).getByRole('link'));
+    await page.goto(`${baseUrl}/admin/audit`);
+    const entry = await hrefOf(page.locator('table.audit-table tbody tr').first().getByRole('link'));
+    await page.goto(`${baseUrl}/admin/plans`);
+    const planPage = await hrefOf(page.locator('table').getByRole('link', { name: plan.name }));
+    await page.goto(`${baseUrl}/admin/categories`);
+    const categoryPage = await hrefOf(page.locator('table').getByRole('link', { name: category.name }));
+    const pages = [
+      '/admin', '/admin/users', user, '/admin/audit', entry, '/admin/plans', planPage,
+      '/admin/subscriptions', '/admin/stripe-events', '/admin/categories', categoryPage,
+      '/admin/outbox', '/admin/database', '/admin/backups',
+    ];
+    // Being added alongside these checks: checked once it is there.
+    const settings = await page.request.get(`${baseUrl}/admin/settings`, { maxRedirects: 0 });
+    if (settings.status() === 200) pages.push('/admin/settings');
+    else console.log(`     /admin/settings answers ${settings.status()}: not checked`);
+    await checkPages('admin', pages.map((url) => ({ url, status: 200 })), ['light', 'dark']);
+  });
+  await page.context().close();
+
+  // What a visitor can reach, in the system's light and dark schemes.
+  page = await newPage();
+  await step('checks-visitor', async () => {
+    const pages = [
+      '/', '/blog', found.post, found.category, found.tag, found.author, '/search?q=journey',
+      '/pricing', '/sign-in', '/sign-up', '/magic-link', '/reset-password',
+    ].map((url) => ({ url, status: 200 }));
+    pages.push(
+      { url: '/no-such-page', status: 404 },
+      { url: '/blog/no-such-post', status: 404 },
+      { url: '/reset-password/confirm?token=used-up', status: 400 },
+    );
+    await checkPages('visitor', pages, ['light', 'dark']);
+  });
+
+  await step('checks-visitor-mailed-links', async () => {
+    for (const [start, button, pattern, name] of [
+      ['/reset-password', 'Send the link', /reset-password\/confirm\?token=[\w-]+/, 'reset-password'],
+      ['/magic-link', 'Email me a link', /magic-link\/confirm\?token=[\w-]+/, 'magic-link'],
+    ]) {
+      await page.goto(`${baseUrl}${start}`);
+      await page.getByLabel('Email').fill(writer.email);
+      await page.locator('main form').getByRole('button', { name: button }).click();
+      await expectHeading('Check your email');
+      await checkVisitorHere(`${name}-check-email`);
+      const mail = await smtp.waitFor(writer.email, pattern);
+      const link = new URL(pattern.exec(mail)?.[0] ?? fail(`no ${name} link in the mail:\n${mail}`), baseUrl);
+      const url = `/${link.pathname.replace(/^\//, '')}${link.search}`;
+      await page.goto(`${baseUrl}${url}`);
+      await checkVisitorHere(`${name}-confirm`, 'from the mailed link');
+    }
+  });
+
+  await step('checks-visitor-form-answers', async () => {
+    // The sign-up form with the server's field errors (the browser's own
+    // checks switched off, as an old browser or a script would send it).
+    await page.goto(`${baseUrl}/sign-up`);
+    await page.locator('main form').evaluate((form) => {
+      form.noValidate = true;
+    });
+    await page.getByLabel('Name').fill('');
+    await page.getByLabel('Email').fill('not an address');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('main .field-error').first().waitFor();
+    await checkVisitorHere('sign-up-errors');
+    // Signing in before confirming the address.
+    const unconfirmed = { name: 'Una Unconfirmed', email: `una.${run}@example.com`, password: 'not confirmed yet, this one' };
+    await page.goto(`${baseUrl}/sign-up`);
+    await page.getByLabel('Name').fill(unconfirmed.name);
+    await page.getByLabel('Email').fill(unconfirmed.email);
+    await page.getByLabel('Password').fill(unconfirmed.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expectHeading('Check your email');
+    await page.goto(`${baseUrl}/sign-in`);
+    await page.getByLabel('Email').fill(unconfirmed.email);
+    await page.getByLabel('Password').fill(unconfirmed.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectHeading('Confirm your email first');
+    await checkVisitorHere('sign-in-unconfirmed');
+  });
+
+  await step('checks-html', async () => {
+    checks.validateHtml();
+  });
   await page.context().close();
   page = null;
+
+  let lighthouseBelow = [];
+  if (LIGHTHOUSE) {
+    await step('lighthouse', async () => {
+      const { below } = await lighthouseScores(baseUrl, ['/', '/blog', found.post, '/sign-in'], {
+        chromePath: chromiumBin,
+        artifacts: path.join(artifacts, 'lighthouse'),
+        strict: false,
+      });
+      lighthouseBelow = below;
+    });
+  }
+
+  await step('checks-verdict', async () => {
+    checks.finish(lighthouseBelow);
+  });
 }
 
 // ---------------------------------------------------------------- main

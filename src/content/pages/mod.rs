@@ -51,9 +51,13 @@ pub fn day(moment: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// RFC 3339, for `<time datetime>`, feeds and meta tags.
+/// RFC 3339 to the second, for `<time datetime>`, feeds and meta tags.
+/// PostgreSQL keeps microseconds; HTML allows at most three digits of a
+/// second in `datetime`, and nobody reads a post's time finer than that.
 pub fn iso(moment: OffsetDateTime) -> String {
     moment
+        .replace_nanosecond(0)
+        .unwrap_or(moment)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -133,3 +137,20 @@ pub fn category_class(id: super::model::CategoryId) -> String {
 
 // A page query reads one row more than a page shows.
 const _: () = assert!(super::store::PAGE_ROWS as i64 == PAGE_SIZE + 1);
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    #[test]
+    fn iso_is_rfc3339_to_the_second() {
+        assert_eq!(
+            super::iso(datetime!(2026-11-25 09:30:15.123456 UTC)),
+            "2026-11-25T09:30:15Z"
+        );
+        assert_eq!(
+            super::iso(datetime!(2026-11-25 09:30:15 +01:00)),
+            "2026-11-25T09:30:15+01:00"
+        );
+    }
+}

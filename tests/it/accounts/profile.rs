@@ -57,24 +57,21 @@ async fn the_profile_saves_and_its_theme_applies_to_every_page() {
         confirmed.contains("Your profile was saved."),
         "the saved profile is confirmed: {confirmed}"
     );
-    for path in [
-        "/",
-        "/account",
-        "/account/security",
-        "/no-such-page-but-still-themed",
+    // Error pages too: a 404 and a 403 keep the theme and the signed-in
+    // header.
+    for (path, status) in [
+        ("/", 200),
+        ("/account", 200),
+        ("/account/security", 200),
+        ("/no-such-page-but-still-themed", 404),
+        ("/blog/no-such-post", 404),
+        ("/admin", 403),
     ] {
-        let page = browser
-            .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if path.starts_with("/no-such") {
-            continue;
-        }
-        assert!(page.contains("data-theme=\"dark\""), "{path}");
+        let (got, page) = app.get(&browser, path).await;
+        assert_eq!(got, status, "{path}");
+        assert!(page.contains("data-theme=\"dark\""), "{path}: {page}");
+        assert!(page.contains("Ada L."), "{path}: {page}");
+        assert!(!page.contains(">Sign up<"), "{path}: {page}");
     }
     let account = app.get(&browser, "/account").await.1;
     assert!(
