@@ -332,7 +332,7 @@ async function journey() {
   await step('admin-creates-plan', async () => {
     await signIn(admin);
     await page.locator('.site-nav').getByRole('link', { name: 'Admin' }).click();
-    await page.locator('.subnav').getByRole('link', { name: 'Plans' }).click();
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Plans' }).click();
     await expectHeading('Plans');
     const form = page.locator('form[action="/admin/plans"]');
     await form.getByLabel('Name').fill(plan.name);
@@ -347,7 +347,7 @@ async function journey() {
   });
 
   await step('admin-creates-category', async () => {
-    await page.locator('.subnav').getByRole('link', { name: 'Categories' }).click();
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Categories' }).click();
     await expectHeading('Categories');
     const form = page.locator('form[action="/admin/categories"]');
     await form.getByLabel('Name').fill(category.name);
@@ -526,7 +526,7 @@ async function journey() {
   await step('admin-finds-changes-in-audit', async () => {
     await signIn(admin);
     await page.goto(`${baseUrl}/admin`);
-    await page.locator('.subnav').getByRole('link', { name: 'Audit trail' }).click();
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit trail' }).click();
     await expectHeading('Audit trail');
     await page.getByLabel("Actor's email").fill(writer.email);
     await page.getByRole('button', { name: 'Filter' }).click();
@@ -536,7 +536,7 @@ async function journey() {
     const count = await rows.count();
     expect(count >= 5, `only ${count} audit rows for ${writer.email}`);
     const text = await page.locator('table.audit-table tbody').innerText();
-    for (const wanted of ['posts', 'users', 'LOGIN', 'CREATE', 'UPDATE']) {
+    for (const wanted of ['Post', 'User', 'Signed in', 'Created', 'Changed']) {
       expect(text.includes(wanted), `the filtered trail lacks "${wanted}":\n${text}`);
     }
     const actors = await rows.locator('td:nth-child(2)').allInnerTexts();
@@ -551,7 +551,7 @@ async function journey() {
     await page.getByRole('button', { name: 'Filter' }).click();
     await expectPath('/admin/audit', 'entity=subscriptions');
     const text = await page.locator('table.audit-table tbody').innerText();
-    expect(text.includes('CREATE'), `no subscription was created in the trail:\n${text}`);
+    expect(text.includes('Created'), `no subscription was created in the trail:\n${text}`);
   });
 
   await step('admin-exports-csv', async () => {
