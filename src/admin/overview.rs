@@ -13,7 +13,7 @@ use crate::web::pages::{Layout, render};
 /// A day of sign-ins.
 #[derive(Clone, Debug)]
 pub struct SignInDay {
-    /// YYYY-MM-DD (UTC).
+    /// YYYY-MM-DD in the reader's zone.
     pub day: String,
     /// Successful sign-ins.
     pub sign_ins: i64,
@@ -54,7 +54,8 @@ pub async fn overview(
 ) -> Result<HttpResponse, PageError> {
     let client = state.pool.get().await?;
     let figures = super::store::overview(&client).await?;
-    let sign_ins = audit::sign_ins_by_day(&client, 7).await?;
+    let zone = visitor.time_zone().to_owned();
+    let sign_ins = audit::sign_ins_by_day(&client, 7, &zone).await?;
     let recent = audit::search(&client, &AuditFilter::default(), None, 10).await?;
     let first_steps = super::first_steps::FirstSteps::of(&state, &client).await?;
     drop(client);

@@ -251,20 +251,22 @@ pub async fn entry(
         .transpose()
 }
 
-const SIGN_INS_BY_DAY: &str = "SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, \
+const SIGN_INS_BY_DAY: &str = "SELECT to_char(date_trunc('day', created_at AT TIME ZONE $2), 'YYYY-MM-DD') AS day, \
          count(*) FILTER (WHERE action = 'LOGIN') AS sign_ins, \
          count(*) FILTER (WHERE action = 'LOGIN_FAILED') AS failures \
-     FROM audit_logs WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => $1 - 1) \
+     FROM audit_logs WHERE created_at >= date_trunc('day', now() AT TIME ZONE $2) AT TIME ZONE $2 - make_interval(days => $1 - 1) \
        AND action IN ('LOGIN', 'LOGIN_FAILED') GROUP BY 1 ORDER BY 1";
 
-/// (UTC day, sign-ins, failed sign-ins) for the last `days` days that had any.
+/// (day in the IANA zone `zone`, sign-ins, failed sign-ins) for the last
+/// `days` days there that had any.
 pub async fn sign_ins_by_day(
     client: &impl GenericClient,
     days: i32,
+    zone: &str,
 ) -> Result<Vec<(String, i64, i64)>, StoreError> {
     let statement = client.prepare_cached(SIGN_INS_BY_DAY).await?;
     client
-        .query(&statement, &[&days])
+        .query(&statement, &[&days, &zone])
         .await?
         .iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))

@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentEncoding};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use time::OffsetDateTime;
 
 use super::{is_backup_name, list};
 
@@ -16,6 +15,7 @@ use crate::audit::{self, AuditAction, AuditEntity};
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -43,7 +43,7 @@ pub struct BackupRow {
     pub url: String,
     /// "12.3 MiB".
     pub size: String,
-    /// When it was written (UTC).
+    /// When it was written, in the reader's zone.
     pub when: String,
 }
 
@@ -81,15 +81,6 @@ pub struct BackupsQuery {
 /// How often (seconds) the page reloads itself while a backup runs.
 pub const REFRESH_SECONDS: u32 = 2;
 
-fn when(moment: OffsetDateTime) -> String {
-    moment
-        .to_offset(time::UtcOffset::UTC)
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        ))
-        .unwrap_or_default()
-}
-
 /// `1536` -> "1.5 KiB".
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
@@ -115,21 +106,7 @@ pub async fn backups(
 ) -> Result<HttpResponse, PageError> {
     let backups = &state.backups;
     let running = backups.is_running();
-    let describe = |last: crate::backup::LastBackup| {
-        format!(
-            "{} ({}, {})",
-            when(last.at),
-            last.name,
-            human_size(last.bytes)
-        )
-    };
     let last_failure = backups.last_failure();
-    // Once the backup it watched is done, the page says how it went.
-    let finished = (query.progress.is_some() && !running)
-        .then(|| backups.last_success())
-        .flatten()
-        .filter(|last| last_failure.is_none_or(|failure| failure < last.at))
-        .map(describe);
     let dir = backups.dir().map(std::path::Path::to_path_buf);
     let files = match &dir {
         Some(dir) => {
@@ -140,6 +117,30 @@ pub async fn backups(
         }
         None => Vec::new(),
     };
+    let moments = files
+        .iter()
+        .map(|file| file.modified)
+        .chain(backups.last_success().map(|last| last.at))
+        .chain(last_failure);
+    let times = {
+        let client = state.pool.get().await?;
+        LocalTimes::load(&client, visitor.time_zone(), moments).await?
+    };
+    let when = |moment| times.precise(moment);
+    let describe = |last: crate::backup::LastBackup| {
+        format!(
+            "{} ({}, {})",
+            when(last.at),
+            last.name,
+            human_size(last.bytes)
+        )
+    };
+    // Once the backup it watched is done, the page says how it went.
+    let finished = (query.progress.is_some() && !running)
+        .then(|| backups.last_success())
+        .flatten()
+        .filter(|last| last_failure.is_none_or(|failure| failure < last.at))
+        .map(describe);
     let page = BackupsPage {
         layout: Layout::for_visitor(&visitor, "Backups", "Backups of the database.")
             .with_notice(&request),

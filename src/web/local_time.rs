@@ -109,6 +109,14 @@ impl LocalTimes {
         format!("{text} {}", self.zone_of(moment))
     }
 
+    /// `moment` to the second, as "2026-11-25 09:30:15 Europe/Berlin".
+    pub fn precise(&self, moment: OffsetDateTime) -> String {
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        let text = self.local(moment).format(&format).unwrap_or_default();
+        format!("{text} {}", self.zone_of(moment))
+    }
+
     /// The day of `moment` in the zone, as "3 Jan 2026".
     pub fn day(&self, moment: OffsetDateTime) -> String {
         let format =
@@ -143,6 +151,7 @@ mod tests {
         let times = LocalTimes::utc();
         let moment = datetime!(2026-01-03 10:00:00.123456 UTC);
         assert_eq!(times.show(moment), "2026-01-03 10:00 UTC");
+        assert_eq!(times.precise(moment), "2026-01-03 10:00:00 UTC");
         assert_eq!(times.day(moment), "3 Jan 2026");
         assert_eq!(times.machine(moment), "2026-01-03T10:00:00Z");
     }

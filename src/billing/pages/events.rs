@@ -16,6 +16,7 @@ use crate::billing::webhook::{self, Replayed};
 use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::csrf::{CsrfForm, EmptyForm};
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::{Notice, see_other_with};
@@ -77,13 +78,6 @@ pub struct EventsQuery {
     before: String,
 }
 
-fn moment(at: OffsetDateTime) -> String {
-    at.format(time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-    ))
-    .unwrap_or_default()
-}
-
 fn cursor(text: &str) -> Result<Option<(OffsetDateTime, String)>, PageError> {
     if text.is_empty() {
         return Ok(None);
@@ -114,6 +108,13 @@ pub async fn list(
     let client = state.pool.get().await?;
     let mut rows = event_log::list(&client, outcome, before, PAGE + 1).await?;
     let counts = event_log::counts(&client).await?;
+    let times = LocalTimes::load(
+        &client,
+        visitor.time_zone(),
+        rows.iter().map(|row| row.created),
+    )
+    .await?;
+    drop(client);
     let more = rows.len() > usize::try_from(PAGE).unwrap_or(50);
     rows.truncate(usize::try_from(PAGE).unwrap_or(50));
     let outcome_text = outcome.map(EventOutcome::as_str).unwrap_or_default();
@@ -137,7 +138,7 @@ pub async fn list(
         events: rows
             .into_iter()
             .map(|row| EventRow {
-                created: moment(row.created),
+                created: times.precise(row.created),
                 api_version: row.api_version.unwrap_or_else(|| "not given".to_owned()),
                 outcome: row.outcome.as_str().to_owned(),
                 reason: row.reason.unwrap_or_default(),
