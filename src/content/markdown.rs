@@ -142,6 +142,39 @@ pub fn excerpt_of_every_text(markdown: &str) -> String {
     shorten(&text, EXCERPT_CHARS)
 }
 
+/// All the text of the post (headings, lists, code and all), blocks
+/// separated by spaces, up to about `limit` bytes: what search snippets are
+/// cut from.
+pub fn plain_text(markdown: &str, limit: usize) -> String {
+    let mut text = String::new();
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(part) | Event::Code(part) | Event::Html(part) | Event::InlineHtml(part) => {
+                text.push_str(&part);
+            }
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::HtmlBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::TableCell
+                | TagEnd::TableRow
+                | TagEnd::TableHead
+                | TagEnd::FootnoteDefinition,
+            ) if !text.ends_with(' ') => text.push(' '),
+            _ => {}
+        }
+        if text.len() > limit {
+            break;
+        }
+    }
+    text
+}
+
 /// Collapses whitespace and cuts `text` to at most `limit` characters at a
 /// word boundary, with an ellipsis when it was cut.
 pub fn shorten(text: &str, limit: usize) -> String {
@@ -379,6 +412,10 @@ mod tests {
         assert_eq!(
             excerpt_of_every_text("# Hello\n\nThis is it."),
             "Hello This is it."
+        );
+        assert_eq!(
+            plain_text("# Title\n\n- **item**s\n\n```\ncode <b>\n```\n", 1000).trim(),
+            "Title items code <b>"
         );
     }
 }

@@ -8,6 +8,7 @@ pub mod model;
 pub mod pages;
 pub mod paths;
 pub mod post_form;
+pub mod search;
 pub mod seed;
 pub mod slug;
 pub mod store;
