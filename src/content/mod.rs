@@ -3,6 +3,7 @@
 
 pub mod categories;
 mod error;
+pub mod excerpts;
 pub mod markdown;
 pub mod model;
 pub mod pages;

@@ -370,3 +370,54 @@ async fn derived_excerpts_are_prose_only_and_old_derived_ones_still_count_as_der
     assert!(!editor.contains("Installing Download"), "{editor}");
     app.soloist.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn excerpts_derived_the_old_way_are_derived_anew_once_and_the_posts_do_not_look_edited() {
+    let app = spawn_app().await;
+    app.create_account("alice@example.com", "Alice", false)
+        .await;
+    let content = "# Notes\n\n- one\n- two\n\nThe prose of the post.\n";
+    let old = soloist::content::markdown::excerpt_of_every_text(content);
+    let mut sql = app.sql().await;
+    sql.batch_execute(&format!(
+        "INSERT INTO posts (user_id, title, slug, content, excerpt, status, published_at) \
+         SELECT id, 'Derived', 'derived', $c${content}$c$, $e${old}$e$, 'published', now() - interval '9 days' \
+           FROM users WHERE email = 'alice@example.com'; \
+         INSERT INTO posts (user_id, title, slug, content, excerpt, status, published_at) \
+         SELECT id, 'Written', 'written', $c${content}$c$, 'Written by hand.', 'published', now() - interval '9 days' \
+           FROM users WHERE email = 'alice@example.com'; \
+         UPDATE posts SET updated_at = now() - interval '9 days' WHERE slug IN ('derived', 'written');"
+    ))
+    .await
+    .unwrap();
+    let transaction = sql.transaction().await.unwrap();
+    let changed = soloist::content::excerpts::derive_old_excerpts_anew(&transaction)
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+    assert_eq!(changed, 1);
+    let rows = sql
+        .query(
+            "SELECT slug, excerpt, updated_at < now() - interval '8 days' FROM posts ORDER BY slug",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, bool)> = rows
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("derived".into(), "The prose of the post.".into(), true),
+            ("written".into(), "Written by hand.".into(), true),
+        ]
+    );
+    let transaction = sql.transaction().await.unwrap();
+    let again = soloist::content::excerpts::derive_old_excerpts_anew(&transaction)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "nothing left to derive");
+    app.soloist.stop().await.unwrap();
+}
