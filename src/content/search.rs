@@ -139,6 +139,31 @@ pub fn plain_for_headline(text: &str) -> String {
         .collect()
 }
 
+/// `headline` (fragments of `source` that `ts_headline` chose, joined by
+/// " … ") with an ellipsis where it starts after the start of `source` or
+/// ends before its end, so a cut sentence reads as cut.
+pub fn with_ellipses(headline: &str, source: &str) -> String {
+    // Compared by words: ts_headline drops punctuation at the edges.
+    let words = |text: &str| {
+        text.split(|character: char| !character.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let source = words(source);
+    let fragments: Vec<&str> = headline.split(" … ").collect();
+    let first = words(&plain_for_headline(fragments.first().unwrap_or(&"")));
+    let last = words(&plain_for_headline(fragments.last().unwrap_or(&"")));
+    let mut out = headline.trim().to_owned();
+    if !source.starts_with(&first) {
+        out.insert_str(0, "… ");
+    }
+    if !source.ends_with(&last) {
+        out.push_str(" …");
+    }
+    out
+}
+
 /// HTML from the plain text `ts_headline` returned: everything escaped,
 /// then the markers made `<mark>` elements. Content can add no markup: the
 /// only tags in the result are the `<mark>`s written here.
@@ -244,6 +269,24 @@ mod tests {
         assert_eq!(many.words().len(), MAX_WORDS);
         let unicode = SearchText::parse("Café Ünïcode 東京").unwrap();
         assert_eq!(unicode.words(), vec!["café", "ünïcode", "東京"]);
+    }
+
+    #[test]
+    fn cut_snippets_say_so() {
+        let source = "One two  three\nfour five six seven";
+        assert_eq!(
+            with_ellipses("two three \u{E000}four\u{E001}", source),
+            "… two three \u{E000}four\u{E001} …"
+        );
+        assert_eq!(with_ellipses("One two three", source), "One two three …");
+        assert_eq!(
+            with_ellipses("five six seven", "four, five six seven."),
+            "… five six seven"
+        );
+        assert_eq!(
+            with_ellipses("One two … six seven", source),
+            "One two … six seven"
+        );
     }
 
     #[test]

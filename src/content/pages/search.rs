@@ -12,7 +12,7 @@ use super::reader::{categories_stylesheet, page_of};
 use super::{CardView, LinkView, PAGE_SIZE};
 use crate::content::markdown;
 use crate::content::search::{
-    Highlighted, MAX_QUERY_CHARS, SearchInput, SearchText, plain_for_headline,
+    Highlighted, MAX_QUERY_CHARS, SearchInput, SearchText, plain_for_headline, with_ellipses,
 };
 use crate::content::store::{self, Listing};
 use crate::web::AppState;
@@ -185,10 +185,11 @@ async fn results(
     page.cards = found
         .iter()
         .zip(headlines)
-        .map(|((card, _), (title, body))| {
+        .zip(&documents)
+        .map(|(((card, _), (title, body)), (_, source))| {
             let mut view = CardView::of(card);
             view.title_html = Some(Highlighted::from_headline(&title).html().to_owned());
-            let snippet = Highlighted::from_headline(&body);
+            let snippet = Highlighted::from_headline(&with_ellipses(&body, source));
             view.snippet_html = snippet.is_marked().then(|| snippet.html().to_owned());
             view
         })

@@ -9,12 +9,12 @@ use crate::content::model::TagLink;
 use crate::db::StoreError;
 
 /// For each (title, plain body) of $1 and $2, the title with every match
-/// marked and the best fragments of the body, for the `to_tsquery` text $3
+/// marked and the best fragments of the body (all of a short body), for the `to_tsquery` text $3
 /// (options $4 for titles, $5 for bodies). The words are read as written
 /// ('simple'): the stems of the 'english' half of the query are prefixes of
 /// most of the words they stand for, so both halves mark what they found.
 pub(super) const HEADLINES: &str = "SELECT ts_headline('simple', d.title, q, $4), \
-            ts_headline('simple', d.body, q, $5) \
+            ts_headline('simple', d.body, q, CASE WHEN length(d.body) <= 240 THEN $4 ELSE $5 END) \
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS d(title, body, n), \
             (SELECT to_tsquery('english', $3) || to_tsquery('simple', $3)) AS query(q) \
       ORDER BY d.n";
