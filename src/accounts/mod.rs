@@ -12,6 +12,7 @@ pub mod proof;
 pub mod registration;
 pub mod secrets;
 pub mod store;
+pub mod user_agent;
 
 pub use error::AccountError;
 

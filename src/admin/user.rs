@@ -38,7 +38,9 @@ pub struct SessionRow {
     pub last_seen: String,
     /// Client address.
     pub ip: String,
-    /// Browser.
+    /// Browser and system ("Chrome 148 on Linux").
+    pub browser: String,
+    /// The User-Agent header as sent.
     pub user_agent: String,
 }
 
@@ -149,6 +151,9 @@ async fn user_view(
                 started: day(Some(session.created_at)),
                 last_seen: day(Some(*last_seen)),
                 ip: session.ip_address.clone().unwrap_or_default(),
+                browser: crate::accounts::user_agent::describe_optional(
+                    session.user_agent.as_deref(),
+                ),
                 user_agent: session.user_agent.clone().unwrap_or_default(),
             })
             .collect(),

@@ -350,7 +350,10 @@ pub struct DetailPage {
     pub entry: EntryView,
     /// (field, before, after).
     pub fields: Vec<(String, String, String)>,
-    /// The client's browser.
+    /// The client's browser and system ("Chrome 148 on Linux"), when the
+    /// entry has a User-Agent.
+    pub browser: Option<String>,
+    /// The User-Agent header as sent.
     pub user_agent: String,
     /// Extra context, as JSON.
     pub metadata: String,
@@ -373,6 +376,11 @@ pub async fn detail(
     let page = DetailPage {
         layout: Layout::for_visitor(&visitor, "Audit entry", "One change and what it changed."),
         fields: fields(entry.log.changes.as_ref()),
+        browser: entry
+            .log
+            .user_agent
+            .as_deref()
+            .map(crate::accounts::user_agent::describe),
         user_agent: entry.log.user_agent.clone().unwrap_or_default(),
         metadata: entry
             .log

@@ -59,9 +59,63 @@ pub fn first_image(markdown: &str) -> Option<String> {
     })
 }
 
-/// The first words of the post as plain text, for lists, feeds and the meta
-/// description, cut at a word boundary.
+/// The first words of the post's prose as plain text, for lists, feeds and
+/// the meta description, cut at a word boundary.
+///
+/// Only paragraphs count: headings, lists, tables, code blocks, block
+/// quotes, footnotes and image descriptions would run together into
+/// something nobody wrote ("Install 1. Download cargo build"). A post with
+/// no paragraph has no derived excerpt.
 pub fn excerpt(markdown: &str) -> String {
+    let mut text = String::new();
+    // How deep inside something that is not prose the parser is, and
+    // whether it is inside a paragraph.
+    let mut outside_prose = 0usize;
+    let mut in_paragraph = false;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Paragraph) if outside_prose == 0 => in_paragraph = true,
+            Event::End(TagEnd::Paragraph) if in_paragraph => {
+                in_paragraph = false;
+                text.push(' ');
+                if text.len() > EXCERPT_CHARS * 2 {
+                    break;
+                }
+            }
+            Event::Start(
+                Tag::Heading { .. }
+                | Tag::List(_)
+                | Tag::Table(_)
+                | Tag::CodeBlock(_)
+                | Tag::HtmlBlock
+                | Tag::BlockQuote(_)
+                | Tag::FootnoteDefinition(_)
+                | Tag::Image { .. },
+            ) => outside_prose += 1,
+            Event::End(
+                TagEnd::Heading(_)
+                | TagEnd::List(_)
+                | TagEnd::Table
+                | TagEnd::CodeBlock
+                | TagEnd::HtmlBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::FootnoteDefinition
+                | TagEnd::Image,
+            ) => outside_prose = outside_prose.saturating_sub(1),
+            Event::Text(part) | Event::Code(part) if in_paragraph && outside_prose == 0 => {
+                text.push_str(&part);
+            }
+            Event::SoftBreak | Event::HardBreak if in_paragraph => text.push(' '),
+            _ => {}
+        }
+    }
+    shorten(&text, EXCERPT_CHARS)
+}
+
+/// What [`excerpt`] derived before it kept to prose: every text run
+/// together. Stored excerpts equal to it were derived, not written, so the
+/// editor treats them as derived.
+pub fn excerpt_of_every_text(markdown: &str) -> String {
     let mut text = String::new();
     for event in Parser::new_ext(markdown, options()) {
         match event {
@@ -88,6 +142,39 @@ pub fn excerpt(markdown: &str) -> String {
     shorten(&text, EXCERPT_CHARS)
 }
 
+/// All the text of the post (headings, lists, code and all), blocks
+/// separated by spaces, up to about `limit` bytes: what search snippets are
+/// cut from.
+pub fn plain_text(markdown: &str, limit: usize) -> String {
+    let mut text = String::new();
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(part) | Event::Code(part) | Event::Html(part) | Event::InlineHtml(part) => {
+                text.push_str(&part);
+            }
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::HtmlBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::TableCell
+                | TagEnd::TableRow
+                | TagEnd::TableHead
+                | TagEnd::FootnoteDefinition,
+            ) if !text.ends_with(' ') => text.push(' '),
+            _ => {}
+        }
+        if text.len() > limit {
+            break;
+        }
+    }
+    text
+}
+
 /// Collapses whitespace and cuts `text` to at most `limit` characters at a
 /// word boundary, with an ellipsis when it was cut.
 pub fn shorten(text: &str, limit: usize) -> String {
@@ -99,6 +186,9 @@ pub fn shorten(text: &str, limit: usize) -> String {
             if out.is_empty() {
                 out = word.chars().take(limit.saturating_sub(1)).collect();
             }
+            // "word,…" reads as a typo: the ellipsis replaces the comma.
+            let kept = out.trim_end_matches([',', ';', ':', '-', '–', '—']).len();
+            out.truncate(kept);
             out.push('…');
             return out;
         }
@@ -299,11 +389,33 @@ mod tests {
     fn excerpts_are_plain_text_cut_at_a_word() {
         assert_eq!(
             excerpt("# Hello\n\nThis is **bold** and `code`."),
-            "Hello This is bold and code."
+            "This is bold and code."
         );
         let long = excerpt(&"lorem ipsum ".repeat(100));
         assert!(long.chars().count() <= EXCERPT_CHARS);
         assert!(long.ends_with('…'));
         assert_eq!(shorten("a  b\n c", 10), "a b c");
+        assert_eq!(shorten("one two, three", 9), "one two…");
+    }
+
+    #[test]
+    fn excerpts_come_from_paragraphs_only() {
+        let markdown = "# Installing\n\n- Download it\n- Run it\n\n```sh\ncargo build\n```\n\n\
+             > A quote\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![A cat](/cat.png)\n\n\
+             Soloist runs *one* binary\nwith `postgres` inside.[^1]\n\n## More\n\nSecond paragraph.\n\n\
+             [^1]: A footnote.\n";
+        assert_eq!(
+            excerpt(markdown),
+            "Soloist runs one binary with postgres inside. Second paragraph."
+        );
+        assert_eq!(excerpt("- only\n- a list\n"), "");
+        assert_eq!(
+            excerpt_of_every_text("# Hello\n\nThis is it."),
+            "Hello This is it."
+        );
+        assert_eq!(
+            plain_text("# Title\n\n- **item**s\n\n```\ncode <b>\n```\n", 1000).trim(),
+            "Title items code <b>"
+        );
     }
 }

@@ -3,11 +3,13 @@
 
 pub mod categories;
 mod error;
+pub mod excerpts;
 pub mod markdown;
 pub mod model;
 pub mod pages;
 pub mod paths;
 pub mod post_form;
+pub mod search;
 pub mod seed;
 pub mod slug;
 pub mod store;

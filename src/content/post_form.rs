@@ -96,8 +96,11 @@ impl PostForm {
         let excerpt = post.post.excerpt.clone().unwrap_or_default();
         Self {
             // An excerpt that is the derived one shows as empty, so editing
-            // the content keeps deriving it.
-            excerpt: if excerpt == markdown::excerpt(&content) {
+            // the content keeps deriving it (also one derived the way
+            // excerpts were before they kept to prose: saving re-derives it).
+            excerpt: if excerpt == markdown::excerpt(&content)
+                || excerpt == markdown::excerpt_of_every_text(&content)
+            {
                 String::new()
             } else {
                 excerpt

@@ -132,6 +132,14 @@ pub async fn generate(
             &[],
         )
         .await?;
+    // ALTER TABLE is transactional, but a disabled trigger stays disabled
+    // once this commits: count, then switch it back on.
+    client
+        .batch_execute(
+            "UPDATE tags SET usage_count = (SELECT count(*) FROM post_tags WHERE post_tags.tag_id = tags.id); \
+             ALTER TABLE post_tags ENABLE TRIGGER post_tags_count_usage",
+        )
+        .await?;
     client
         .batch_execute("ANALYZE users, posts, tags, post_tags, categories")
         .await?;

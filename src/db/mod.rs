@@ -122,11 +122,22 @@ async fn migrate_locked(client: &mut tokio_postgres::Client) -> Result<Migration
         .set_abort_missing(true)
         .run_async(client)
         .await?;
-    let applied = report
+    let applied: Vec<String> = report
         .applied_migrations()
         .iter()
         .map(|migration| migration.to_string())
         .collect();
+    // Data that SQL cannot rewrite, rewritten once, when the migration that
+    // needs it is applied (under the same lock).
+    if applied
+        .iter()
+        .any(|name| name == crate::content::excerpts::DERIVED_ANEW_AFTER)
+    {
+        let transaction = client.transaction().await?;
+        let changed = crate::content::excerpts::derive_old_excerpts_anew(&transaction).await?;
+        transaction.commit().await?;
+        tracing::info!(changed, "derived excerpts made anew from prose paragraphs");
+    }
     client
         .query_one("SELECT audit_logs_create_partitions(3)", &[])
         .await?;

@@ -288,5 +288,18 @@ async fn seed_with_users_and_posts_still_generates_the_benchmark_set() {
         0,
         "no demo data"
     );
+    // Tag counts are right, and the trigger that keeps them is on again.
+    let wrong_counts = "SELECT count(*) FROM tags WHERE usage_count <> \
+         (SELECT count(*) FROM post_tags WHERE tag_id = tags.id)";
+    assert_eq!(app.count(wrong_counts).await, 0);
+    app.sql()
+        .await
+        .execute(
+            "DELETE FROM post_tags WHERE post_id = (SELECT id FROM posts ORDER BY slug LIMIT 1)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(app.count(wrong_counts).await, 0, "counted by the trigger");
     app.soloist.stop().await.unwrap();
 }

@@ -10,6 +10,7 @@ use crate::accounts::model::{SessionId, VerificationTokenType};
 use crate::accounts::paths;
 use crate::accounts::secrets::Password;
 use crate::accounts::store::{self};
+use crate::accounts::user_agent;
 use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity, Change, Secret};
 use crate::web::AppState;
@@ -28,7 +29,9 @@ use crate::web::visitor::{SignedIn, Visitor};
 pub struct SessionRow {
     /// Session id.
     pub id: String,
-    /// Browser.
+    /// Browser and system, as people say it ("Chrome 148 on Linux").
+    pub browser: String,
+    /// The User-Agent header as sent ("" when there was none).
     pub user_agent: String,
     /// Address.
     pub ip: String,
@@ -88,9 +91,8 @@ async fn security_page(
         .into_iter()
         .map(|(session, last_seen)| SessionRow {
             id: session.id.to_string(),
-            user_agent: session
-                .user_agent
-                .unwrap_or_else(|| "Unknown browser".to_owned()),
+            browser: user_agent::describe_optional(session.user_agent.as_deref()),
+            user_agent: session.user_agent.unwrap_or_default(),
             ip: session.ip_address.unwrap_or_default(),
             created: when(session.created_at),
             last_seen: when(last_seen),

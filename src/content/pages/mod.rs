@@ -6,6 +6,7 @@
 mod categories;
 mod feeds;
 mod reader;
+mod search;
 mod writer;
 
 use time::OffsetDateTime;
@@ -22,7 +23,7 @@ crate::web::routes::route_table! {
         paths::TAG, Public => { get: reader::tag },
         paths::CATEGORY, Public => { get: reader::category },
         paths::AUTHOR, Public => { get: reader::author },
-        paths::SEARCH, Public => { get: reader::search },
+        paths::SEARCH, Public => { get: search::search },
         paths::FEED, Public => { get: feeds::feed },
         paths::SITEMAP, Public => { get: feeds::sitemap },
         paths::ROBOTS, Public => { get: feeds::robots },
@@ -92,6 +93,12 @@ pub struct CardView {
     pub tags: Vec<LinkView>,
     /// Featured on the home page.
     pub featured: bool,
+    /// Search results only: the title with its matches marked, as HTML
+    /// built by [`crate::content::search::Highlighted`].
+    pub title_html: Option<String>,
+    /// Search results only: the body's matching words in context, as HTML
+    /// built by [`crate::content::search::Highlighted`].
+    pub snippet_html: Option<String>,
 }
 
 /// A tag as a link.
@@ -126,6 +133,8 @@ impl CardView {
             }),
             tags: card.tags.iter().map(tag_link).collect(),
             featured: card.featured,
+            title_html: None,
+            snippet_html: None,
         }
     }
 }

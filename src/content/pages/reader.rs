@@ -1,5 +1,6 @@
 //! The public blog: lists of published posts (newest first, keyset
-//! pagination), a post, tag, category and author pages, and search.
+//! pagination), a post, tag, category and author pages (search is
+//! [`super::search`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -16,8 +17,7 @@ use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::visitor::Visitor;
 
-/// A list of published posts: the blog, a tag, a category, an author, or
-/// search results.
+/// A list of published posts: the blog, a tag, a category or an author.
 #[derive(Template)]
 #[template(path = "content/list.html")]
 pub struct ListPage {
@@ -35,8 +35,6 @@ pub struct ListPage {
     pub newest_url: Option<String>,
     /// What to say when there are no posts.
     pub empty: String,
-    /// The search box's value (search page only).
-    pub query: Option<String>,
 }
 
 /// `?after=` of the lists.
@@ -48,7 +46,7 @@ pub struct PageQuery {
 
 /// The posts of `listing` for the page `after` points at, and the links to
 /// the next and first pages.
-async fn page_of(
+pub(super) async fn page_of(
     state: &AppState,
     listing: Listing,
     base: &str,
@@ -80,7 +78,7 @@ async fn page_of(
     ))
 }
 
-fn categories_stylesheet(layout: &mut Layout) {
+pub(super) fn categories_stylesheet(layout: &mut Layout) {
     layout.extra_css = Some("/categories.css".to_owned());
 }
 
@@ -106,7 +104,6 @@ pub async fn blog(
         older_url,
         newest_url,
         empty: "Nothing has been published yet.".to_owned(),
-        query: None,
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -140,7 +137,6 @@ pub async fn tag(
         older_url,
         newest_url,
         empty: "No published post carries this tag yet.".to_owned(),
-        query: None,
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -185,7 +181,6 @@ pub async fn category(
         older_url,
         newest_url,
         empty: "Nothing has been published in this category yet.".to_owned(),
-        query: None,
     };
     Ok(render(&page, StatusCode::OK))
 }
@@ -220,71 +215,6 @@ pub async fn author(
         older_url,
         newest_url,
         empty: String::new(),
-        query: None,
-    };
-    Ok(render(&page, StatusCode::OK))
-}
-
-/// `?q=&page=` of the search page.
-#[derive(Deserialize)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: Option<String>,
-}
-
-/// The most result pages a search shows.
-const SEARCH_PAGES: i64 = 10;
-
-/// `GET /search?q=`: full-text search, best matches first.
-pub async fn search(
-    state: web::Data<AppState>,
-    visitor: Visitor,
-    query: web::Query<SearchQuery>,
-) -> Result<HttpResponse, PageError> {
-    let text: String = query.q.trim().chars().take(200).collect();
-    let page_number = match query.page.as_deref() {
-        None | Some("") => 1,
-        Some(page) => page
-            .parse::<i64>()
-            .ok()
-            .filter(|page| (1..=SEARCH_PAGES).contains(page))
-            .ok_or_else(|| PageError::BadRequest("There is no such page of results.".to_owned()))?,
-    };
-    let mut cards = Vec::new();
-    if !text.is_empty() {
-        let client = state.pool.get().await?;
-        cards = store::search(&client, &text, PAGE_SIZE + 1, (page_number - 1) * PAGE_SIZE).await?;
-    }
-    let encoded: String = serde_html_form::to_string([("q", text.as_str())]).unwrap_or_default();
-    let older_url = (cards.len() > usize::try_from(PAGE_SIZE).unwrap_or(20)
-        && page_number < SEARCH_PAGES)
-        .then(|| format!("/search?{encoded}&page={}", page_number + 1));
-    cards.truncate(usize::try_from(PAGE_SIZE).unwrap_or(20));
-    let mut layout = Layout::for_visitor(
-        &visitor,
-        if text.is_empty() {
-            "Search".to_owned()
-        } else {
-            format!("Search: {text}")
-        },
-        format!("Search the posts of {}.", state.site_name()),
-    );
-    categories_stylesheet(&mut layout);
-    let page = ListPage {
-        layout,
-        heading: "Search".to_owned(),
-        intro: None,
-        cards: cards.iter().map(CardView::of).collect(),
-        older_url,
-        newest_url: (page_number > 1).then(|| format!("/search?{encoded}")),
-        empty: if text.is_empty() {
-            "Type a few words to search the published posts.".to_owned()
-        } else {
-            format!("No published post matches “{text}”.")
-        },
-        query: Some(text),
     };
     Ok(render(&page, StatusCode::OK))
 }

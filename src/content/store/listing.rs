@@ -75,12 +75,21 @@ pub(super) const FEATURED: &str = concat!(
     card_from!(),
     " WHERE p.status = 'published' AND p.featured ORDER BY p.published_at DESC, p.id DESC LIMIT $1"
 );
-pub(super) const SEARCH: &str = concat!(
+/// Published posts matching a `to_tsquery` text ($1), best first: a title
+/// match (weight A) outranks tags and category (B), which outrank the body
+/// (C); ties newest first. The page's rows are ranked and chosen from the
+/// GIN index first, then joined; `content` is for the snippets.
+pub const SEARCH: &str = concat!(
     card_select!(),
-    card_from!(),
-    " CROSS JOIN websearch_to_tsquery('english', $1) AS q \
-      WHERE p.status = 'published' AND p.search_vector @@ q \
-      ORDER BY ts_rank(p.search_vector, q) DESC, p.published_at DESC, p.id DESC LIMIT $2 OFFSET $3"
+    ", p.content",
+    " FROM (SELECT posts.id, title, slug, excerpt, published_at, featured, user_id, category_id, \
+                   coalesce(content, '') AS content, \
+                   ts_rank('{0.05, 0.2, 0.5, 1.0}'::real[], search_vector, q) AS rank \
+              FROM posts, (SELECT to_tsquery('english', $1) || to_tsquery('simple', $1)) AS query(q) \
+             WHERE status = 'published' AND search_vector @@ q \
+             ORDER BY rank DESC, published_at DESC, posts.id DESC LIMIT $2 OFFSET $3) p",
+    card_joins!(),
+    " ORDER BY p.rank DESC, p.published_at DESC, p.id DESC"
 );
 
 /// A published post by slug (public for the benchmark's reference page).
@@ -190,16 +199,21 @@ pub async fn featured(
     cards(&client.query(&statement, &[&limit]).await?)
 }
 
-/// Published posts matching a web-style query (`"exact phrase"`, `-not`,
-/// `or`), best first.
+/// Published posts matching the `to_tsquery` text `tsquery`, best first,
+/// each with its Markdown body.
 pub async fn search(
     client: &impl GenericClient,
-    query: &str,
+    tsquery: &str,
     limit: i64,
     offset: i64,
-) -> Result<Vec<PostCard>, StoreError> {
+) -> Result<Vec<(PostCard, String)>, StoreError> {
     let statement = client.prepare_cached(SEARCH).await?;
-    cards(&client.query(&statement, &[&query, &limit, &offset]).await?)
+    client
+        .query(&statement, &[&tsquery, &limit, &offset])
+        .await?
+        .iter()
+        .map(|row| Ok((card(row)?, row.try_get("content")?)))
+        .collect()
 }
 
 fn public_post(row: &Row) -> Result<PublicPost, StoreError> {

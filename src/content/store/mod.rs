@@ -6,11 +6,13 @@
 mod categories;
 mod listing;
 mod posts;
+mod search;
 mod tags;
 
 pub use categories::*;
 pub use listing::*;
 pub use posts::*;
+pub use search::*;
 pub use tags::*;
 
 /// Every statement of this store, for the test that prepares them all.
@@ -21,6 +23,10 @@ pub const STATEMENTS: &[&str] = &[
     AUTHOR_PAGE,
     FEATURED,
     SEARCH,
+    HEADLINES,
+    SIMILAR_WORDS,
+    POPULAR_TAGS,
+    BROWSABLE_CATEGORIES,
     PUBLIC_POST,
     FEED,
     SITEMAP_POSTS,

@@ -230,3 +230,83 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     );
     app.soloist.stop().await.unwrap();
 }
+
+/// A browser that sends `user_agent`.
+fn browser_sending(user_agent: &str) -> reqwest::Client {
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .ok();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .user_agent(user_agent)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_show_the_browser_and_system_by_name_and_keep_the_raw_header_at_hand() {
+    const CHROME_ON_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 \
+         (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36";
+    const FIREFOX_ON_WINDOWS: &str =
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:145.0) Gecko/20100101 Firefox/145.0";
+    let app = spawn_app_with_mail().await.0;
+    app.create_account("alice@example.com", "Alice", false)
+        .await;
+    let (desktop, laptop) = (
+        browser_sending(CHROME_ON_LINUX),
+        browser_sending(FIREFOX_ON_WINDOWS),
+    );
+    for browser in [&desktop, &laptop] {
+        let response = app.sign_in(browser, "alice@example.com", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let page = app.get(&desktop, "/account/security").await.1;
+    assert!(
+        page.contains(&format!(
+            "<td title=\"{CHROME_ON_LINUX}\">Chrome 148 on Linux</td>"
+        )),
+        "{page}"
+    );
+    assert!(page.contains(">Firefox 145 on Windows</td>"), "{page}");
+    assert!(
+        page.contains("aria-label=\"Sign out Firefox 145 on Windows from"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(">Mozilla/5.0"),
+        "no raw header as text: {page}"
+    );
+    // Admins read the same names on the user's page and in the audit trail.
+    let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
+    let sql = app.sql().await;
+    let user: String = sql
+        .query_one(
+            "SELECT id::text FROM users WHERE email = 'alice@example.com'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let user_page = app.get(&admin, &format!("/admin/users/{user}")).await.1;
+    assert!(
+        user_page.contains(">Chrome 148 on Linux</td>"),
+        "{user_page}"
+    );
+    let entry: String = sql
+        .query_one(
+            "SELECT id::text FROM audit_logs WHERE user_agent = $1 LIMIT 1",
+            &[&CHROME_ON_LINUX],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let detail = app.get(&admin, &format!("/admin/audit/{entry}")).await.1;
+    assert!(
+        detail.contains(&format!(
+            "Chrome 148 on Linux <code class=\"muted\">{CHROME_ON_LINUX}</code>"
+        )),
+        "{detail}"
+    );
+    app.soloist.stop().await.unwrap();
+}

@@ -5,6 +5,7 @@ mod categories;
 mod drafts_and_tags;
 mod escaping;
 mod reading;
+mod search;
 mod writing;
 
 use reqwest::StatusCode;

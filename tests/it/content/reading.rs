@@ -1,5 +1,5 @@
 //! The reader's flow: blog pages, tag, category, author and search pages,
-//! the feed and the sitemap, and read counts.
+//! the feed and the sitemap, and read counts (search itself: `search.rs`).
 
 use reqwest::StatusCode;
 
@@ -165,7 +165,6 @@ async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only()
         "/tags/birds".to_owned(),
         "/categories/field-notes".to_owned(),
         format!("/authors/{author_id}"),
-        "/search?q=heron".to_owned(),
         "/".to_owned(),
     ] {
         let (status, body) = app.get(&reader, &path).await;
@@ -175,10 +174,13 @@ async fn tag_category_author_search_feed_and_sitemap_show_published_posts_only()
     }
     let (_, category_page) = app.get(&reader, "/categories/field-notes").await;
     assert!(category_page.contains("Notes from the field"));
+    let (_, search) = app.get(&reader, "/search?q=heron").await;
+    assert!(search.contains("Watching <mark>herons</mark>"), "{search}");
+    assert!(!search.contains("Draft about"), "{search}");
     let (_, search) = app.get(&reader, "/search?q=%22shallow+water%22").await;
-    assert!(search.contains("Watching herons"));
+    assert!(search.contains("/blog/watching-herons"), "{search}");
     let (_, nothing) = app.get(&reader, "/search?q=zebra").await;
-    assert!(nothing.contains("No published post matches “zebra”."));
+    assert!(nothing.contains("No posts match “zebra”."), "{nothing}");
     // Unknown slugs, hidden categories and authors without posts are 404.
     assert_eq!(app.get(&reader, "/blog/no-such-post").await.0, 404);
     assert_eq!(app.get(&reader, "/tags/no-such-tag").await.0, 404);

@@ -62,7 +62,8 @@ async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row
     assert_eq!(row.get::<_, String>(1), "draft");
     assert_eq!(
         row.get::<_, String>(2),
-        "Hello Some bold words about the dawn."
+        "Some bold words about the dawn.",
+        "the derived excerpt is the prose, without the heading"
     );
     assert!(row.get::<_, bool>(3));
     assert_eq!(usage(&app, "astronomy").await, 1);
@@ -81,9 +82,7 @@ async fn writers_preview_save_publish_edit_archive_and_delete_with_one_audit_row
         "{post}"
     );
     assert!(
-        post.contains(
-            "<meta name=\"description\" content=\"Hello Some bold words about the dawn.\">"
-        )
+        post.contains("<meta name=\"description\" content=\"Some bold words about the dawn.\">")
     );
     assert!(post.contains("<meta property=\"og:title\" content=\"First light\">"));
     assert!(post.contains(&format!(
@@ -316,5 +315,109 @@ async fn every_label_of_the_post_editor_names_a_field_of_its_own() {
             );
         }
     }
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_excerpts_are_prose_only_and_old_derived_ones_still_count_as_derived() {
+    let app = spawn_app().await;
+    let alice = app.signed_in_as("alice@example.com", "Alice", false).await;
+    let content = "# Installing\n\n- Download it\n- Run it\n\n```sh\ncargo build --release\n```\n\n\
+                   | os | works |\n|---|---|\n| linux | yes |\n\n> Quoted wisdom\n\n\
+                   Soloist is **one binary** with its own database, so there is nothing else \
+                   to install, configure or keep running next to it. Backups, mail and billing \
+                   come with it, and every page is served by the same process that you started.\n";
+    let id = app
+        .write_post(
+            &alice,
+            &[("title", "Getting started"), ("content", content)],
+        )
+        .await;
+    app.publish(&alice, &id).await;
+    let (_, blog) = app.get(&app.new_browser(), "/blog").await;
+    let excerpt = blog
+        .split("<p class=\"post-excerpt\">")
+        .nth(1)
+        .unwrap()
+        .split("</p>")
+        .next()
+        .unwrap();
+    assert!(
+        excerpt.starts_with("Soloist is one binary with its own database"),
+        "{excerpt}"
+    );
+    for skipped in ["Installing", "Download", "cargo", "linux", "Quoted"] {
+        assert!(!excerpt.contains(skipped), "{skipped} in {excerpt}");
+    }
+    assert!(excerpt.chars().count() <= 200, "{excerpt}");
+    assert!(
+        excerpt.ends_with('…') && !excerpt.ends_with(" …"),
+        "{excerpt}"
+    );
+    // An excerpt derived the old way (all text run together) shows as
+    // derived in the editor, so saving the post derives it anew.
+    let old = soloist::content::markdown::excerpt_of_every_text(content);
+    assert!(old.starts_with("Installing Download it"), "{old}");
+    app.sql()
+        .await
+        .execute(
+            "UPDATE posts SET excerpt = $2 WHERE id::text = $1",
+            &[&id, &old],
+        )
+        .await
+        .unwrap();
+    let (_, editor) = app.get(&alice, &format!("/posts/{id}/edit")).await;
+    assert!(!editor.contains("Installing Download"), "{editor}");
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn excerpts_derived_the_old_way_are_derived_anew_once_and_the_posts_do_not_look_edited() {
+    let app = spawn_app().await;
+    app.create_account("alice@example.com", "Alice", false)
+        .await;
+    let content = "# Notes\n\n- one\n- two\n\nThe prose of the post.\n";
+    let old = soloist::content::markdown::excerpt_of_every_text(content);
+    let mut sql = app.sql().await;
+    sql.batch_execute(&format!(
+        "INSERT INTO posts (user_id, title, slug, content, excerpt, status, published_at) \
+         SELECT id, 'Derived', 'derived', $c${content}$c$, $e${old}$e$, 'published', now() - interval '9 days' \
+           FROM users WHERE email = 'alice@example.com'; \
+         INSERT INTO posts (user_id, title, slug, content, excerpt, status, published_at) \
+         SELECT id, 'Written', 'written', $c${content}$c$, 'Written by hand.', 'published', now() - interval '9 days' \
+           FROM users WHERE email = 'alice@example.com'; \
+         UPDATE posts SET updated_at = now() - interval '9 days' WHERE slug IN ('derived', 'written');"
+    ))
+    .await
+    .unwrap();
+    let transaction = sql.transaction().await.unwrap();
+    let changed = soloist::content::excerpts::derive_old_excerpts_anew(&transaction)
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+    assert_eq!(changed, 1);
+    let rows = sql
+        .query(
+            "SELECT slug, excerpt, updated_at < now() - interval '8 days' FROM posts ORDER BY slug",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, bool)> = rows
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("derived".into(), "The prose of the post.".into(), true),
+            ("written".into(), "Written by hand.".into(), true),
+        ]
+    );
+    let transaction = sql.transaction().await.unwrap();
+    let again = soloist::content::excerpts::derive_old_excerpts_anew(&transaction)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "nothing left to derive");
     app.soloist.stop().await.unwrap();
 }

@@ -1,4 +1,4 @@
-//! Five key pages of a small site (an admin, a plan, two published posts),
+//! Key pages of a small site (an admin, a plan, two published posts),
 //! as an anonymous visitor sees them. What differs between runs and
 //! machines, or with every release, is filtered out: CSRF tokens, ids,
 //! asset hashes, versions, and the port the test app listens on.
@@ -93,6 +93,22 @@ async fn home() {
 async fn blog() {
     let app = small_site().await;
     let body = page(&app, "/blog").await;
+    filtered(|| insta::assert_snapshot!(body));
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_results() {
+    let app = small_site().await;
+    let body = page(&app, "/search?q=paragraph").await;
+    filtered(|| insta::assert_snapshot!(body));
+    app.soloist.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_without_results() {
+    let app = small_site().await;
+    let body = page(&app, "/search?q=secnd").await;
     filtered(|| insta::assert_snapshot!(body));
     app.soloist.stop().await.unwrap();
 }

@@ -27,7 +27,8 @@ async fn migrations_build_the_seed_schema_on_an_empty_database_and_rerun_as_a_no
             "V10__statement_statistics",
             "V11__setup_tokens",
             "V12__stripe_event_log",
-            "V13__site_settings"
+            "V13__site_settings",
+            "V14__blog_search"
         ]
     );
     assert_eq!(first.version, soloist::db::latest_embedded_version());

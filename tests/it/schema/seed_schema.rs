@@ -369,6 +369,7 @@ pub(super) const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("verification_tokens", "user_id"),
     ("posts", "category_id"),
     ("posts", "search_vector"),
+    ("posts", "search_taxonomy"),
     ("subscription_plans", "stripe_price_id"),
     ("subscriptions", "stripe_synced_at"),
     ("payments", "stripe_invoice_id"),

@@ -11,6 +11,7 @@ async fn every_store_statement_prepares_against_the_migrated_schema() {
         soloist::accounts::store::STATEMENTS,
         soloist::billing::store::STATEMENTS,
         soloist::content::store::STATEMENTS,
+        soloist::content::excerpts::STATEMENTS,
         soloist::audit::store::STATEMENTS,
         soloist::accounts::store::SIGN_IN_STATEMENTS,
         soloist::web::rate_limit::STATEMENTS,
