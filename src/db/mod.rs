@@ -166,6 +166,11 @@ pub async fn schema_version(client: &tokio_postgres::Client) -> Result<i32, DbEr
     Ok(row.get(0))
 }
 
+/// How many migrations the binary carries (versions may have gaps).
+pub fn embedded_migration_count() -> usize {
+    embedded::migrations::runner().get_migrations().len()
+}
+
 /// The newest migration embedded in this binary.
 pub fn latest_embedded_version() -> i32 {
     embedded::migrations::runner()
