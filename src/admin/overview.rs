@@ -7,6 +7,7 @@ use askama::Template;
 use crate::audit::store::{self as audit, AuditFilter};
 use crate::web::AppState;
 use crate::web::access::Admin;
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
@@ -45,6 +46,8 @@ pub struct OverviewPage {
     pub mail_sent: bool,
     /// What is left to set up.
     pub first_steps: super::first_steps::FirstSteps,
+    /// The zone days and times are shown in.
+    pub zone: String,
 }
 
 /// `GET /admin`.
@@ -58,6 +61,12 @@ pub async fn overview(
     let sign_ins = audit::sign_ins_by_day(&client, 7, &zone).await?;
     let recent = audit::search(&client, &AuditFilter::default(), None, 10).await?;
     let first_steps = super::first_steps::FirstSteps::of(&state, &client).await?;
+    let times = LocalTimes::load(
+        &client,
+        &zone,
+        recent.iter().map(|entry| entry.log.created_at),
+    )
+    .await?;
     drop(client);
     let page = OverviewPage {
         layout: Layout::for_visitor(&visitor, "Admin", "How the site is doing."),
@@ -72,6 +81,7 @@ pub async fn overview(
         published_posts: figures.published_posts,
         mail_sent: state.mailer.sends(),
         first_steps,
+        zone,
         sign_ins: sign_ins
             .into_iter()
             .map(|(day, sign_ins, failures)| SignInDay {
@@ -82,7 +92,7 @@ pub async fn overview(
             .collect(),
         recent: recent
             .iter()
-            .map(crate::audit::pages::EntryView::of)
+            .map(|entry| crate::audit::pages::EntryView::of(entry, &times))
             .collect(),
     };
     Ok(render(&page, StatusCode::OK))

@@ -18,6 +18,7 @@ use crate::web::AppState;
 use crate::web::access::Admin;
 use crate::web::confirm::{self, ConfirmPage};
 use crate::web::csrf::{CsrfForm, EmptyForm};
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::respond::see_other;
@@ -110,6 +111,16 @@ async fn user_view(
         20,
     )
     .await?;
+    let moments = [Some(user.created_at), user.last_login_at]
+        .into_iter()
+        .flatten()
+        .chain(
+            sessions
+                .iter()
+                .flat_map(|(session, last_seen)| [session.created_at, *last_seen]),
+        )
+        .chain(trail.iter().map(|entry| entry.log.created_at));
+    let times = LocalTimes::load(&client, visitor.time_zone(), moments).await?;
     drop(client);
     let mut layout = Layout::for_visitor(
         visitor,
@@ -128,8 +139,8 @@ async fn user_view(
         role: user.role.as_str().to_owned(),
         verified: user.email_verified,
         active: user.is_active,
-        joined: day(Some(user.created_at)),
-        last_login: day(user.last_login_at),
+        joined: day(&times, Some(user.created_at)),
+        last_login: day(&times, user.last_login_at),
         profile: profile
             .map(|profile| {
                 [
@@ -148,8 +159,8 @@ async fn user_view(
         sessions: sessions
             .iter()
             .map(|(session, last_seen)| SessionRow {
-                started: day(Some(session.created_at)),
-                last_seen: day(Some(*last_seen)),
+                started: times.show(session.created_at),
+                last_seen: times.show(*last_seen),
                 ip: session.ip_address.clone().unwrap_or_default(),
                 browser: crate::accounts::user_agent::describe_optional(
                     session.user_agent.as_deref(),
@@ -177,7 +188,7 @@ async fn user_view(
             .collect(),
         trail: trail
             .iter()
-            .map(crate::audit::pages::EntryView::of)
+            .map(|entry| crate::audit::pages::EntryView::of(entry, &times))
             .collect(),
         trail_url: format!("{}?{}", paths::AUDIT, query(&[("actor", &user.email)])),
         account_trail_url: format!(

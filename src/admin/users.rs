@@ -9,6 +9,7 @@ use crate::accounts::store;
 use crate::admin::paths;
 use crate::web::AppState;
 use crate::web::access::Admin;
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
@@ -60,8 +61,9 @@ pub struct UsersQuery {
     page: Option<String>,
 }
 
-pub(super) fn day(moment: Option<time::OffsetDateTime>) -> String {
-    moment.map(crate::content::pages::day).unwrap_or_default()
+/// The day of `moment` in the zone of `times`, or nothing.
+pub(super) fn day(times: &LocalTimes, moment: Option<time::OffsetDateTime>) -> String {
+    moment.map(|moment| times.day(moment)).unwrap_or_default()
 }
 
 /// `GET /admin/users`.
@@ -87,6 +89,11 @@ pub async fn list(
         (page - 1) * PAGE_SIZE,
     )
     .await?;
+    let moments = users
+        .iter()
+        .flat_map(|user| [Some(user.created_at), user.last_login_at])
+        .flatten();
+    let times = LocalTimes::load(&client, visitor.time_zone(), moments).await?;
     drop(client);
     let more = users.len() > usize::try_from(PAGE_SIZE).unwrap_or(50);
     users.truncate(usize::try_from(PAGE_SIZE).unwrap_or(50));
@@ -102,8 +109,8 @@ pub async fn list(
                 role: user.role.as_str().to_owned(),
                 verified: user.email_verified,
                 active: user.is_active,
-                joined: day(Some(user.created_at)),
-                last_login: day(user.last_login_at),
+                joined: day(&times, Some(user.created_at)),
+                last_login: day(&times, user.last_login_at),
             })
             .collect(),
         next_url: more.then(|| format!("{}?{search}&page={}", paths::USERS, page + 1)),

@@ -67,11 +67,15 @@ struct Export {
 /// `GET /admin/audit.csv`: the filtered set as CSV, read and sent in
 /// batches along the same keyset order as the pages.
 pub async fn export(
-    _admin: Admin,
+    Admin { visitor, .. }: Admin,
     state: web::Data<AppState>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, PageError> {
     let filter = query.parse()?;
+    let filter = {
+        let client = state.pool.get().await?;
+        super::pages::in_zone(&client, visitor.time_zone(), filter).await?
+    };
     let export = Export {
         pool: state.pool.clone(),
         filter,

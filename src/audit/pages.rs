@@ -13,6 +13,7 @@ use super::store::{self, AuditCursor, AuditEntry, AuditFilter};
 use crate::admin::paths;
 use crate::web::AppState;
 use crate::web::access::Admin;
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
@@ -198,14 +199,6 @@ pub struct EntryView {
     pub ip: String,
 }
 
-fn when(moment: OffsetDateTime) -> String {
-    moment
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-        ))
-        .unwrap_or_default()
-}
-
 /// `{"a": {"before": 1, "after": 2}}` as `(field, before, after)` texts.
 pub fn fields(changes: Option<&serde_json::Value>) -> Vec<(String, String, String)> {
     let show = |value: Option<&serde_json::Value>| match value {
@@ -229,15 +222,15 @@ pub fn fields(changes: Option<&serde_json::Value>) -> Vec<(String, String, Strin
 }
 
 impl EntryView {
-    /// The view of `entry`.
-    pub fn of(entry: &AuditEntry) -> Self {
+    /// The view of `entry`, its time in the zone of `times`.
+    pub fn of(entry: &AuditEntry, times: &LocalTimes) -> Self {
         let names: Vec<String> = fields(entry.log.changes.as_ref())
             .into_iter()
             .map(|(field, ..)| field)
             .collect();
         Self {
             url: paths::audit_entry(entry.log.id),
-            when: when(entry.log.created_at),
+            when: times.precise(entry.log.created_at),
             actor: entry.actor_email.clone().unwrap_or_else(|| {
                 if entry.log.user_id.is_some() {
                     "deleted user"
@@ -259,6 +252,22 @@ impl EntryView {
             ip: entry.log.ip_address.clone().unwrap_or_default(),
         }
     }
+}
+
+/// `filter` with its days (parsed as UTC midnights) moved to midnight in
+/// the reader's zone, the zone the trail shows its times in.
+pub async fn in_zone(
+    client: &impl deadpool_postgres::GenericClient,
+    zone: &str,
+    mut filter: AuditFilter,
+) -> Result<AuditFilter, PageError> {
+    if let Some(from) = filter.from {
+        filter.from = Some(crate::web::local_time::wall_clock_in(client, zone, from).await?);
+    }
+    if let Some(until) = filter.until {
+        filter.until = Some(crate::web::local_time::wall_clock_in(client, zone, until).await?);
+    }
+    Ok(filter)
 }
 
 /// `GET /admin/audit`.
@@ -311,7 +320,14 @@ pub async fn list(
     };
     let cursor = query.cursor()?;
     let client = state.pool.get().await?;
+    let filter = in_zone(&client, visitor.time_zone(), filter).await?;
     let mut entries = store::search(&client, &filter, cursor, PAGE_SIZE + 1).await?;
+    let times = LocalTimes::load(
+        &client,
+        visitor.time_zone(),
+        entries.iter().map(|entry| entry.log.created_at),
+    )
+    .await?;
     drop(client);
     let base = query.query_string();
     let older_url = if entries.len() > usize::try_from(PAGE_SIZE).unwrap_or(50) {
@@ -328,7 +344,10 @@ pub async fn list(
     };
     let page = AuditPage {
         layout,
-        entries: entries.iter().map(EntryView::of).collect(),
+        entries: entries
+            .iter()
+            .map(|entry| EntryView::of(entry, &times))
+            .collect(),
         older_url,
         newest_url: cursor.map(|_| format!("{}?{base}", paths::AUDIT)),
         export_url: format!("{}?{base}", paths::AUDIT_CSV),
@@ -368,11 +387,12 @@ pub async fn detail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = uuid::Uuid::try_parse(&path).map_err(|_| PageError::NotFound)?;
-    let entry = {
-        let client = state.pool.get().await?;
-        store::entry(&client, id).await?
-    }
-    .ok_or(PageError::NotFound)?;
+    let client = state.pool.get().await?;
+    let entry = store::entry(&client, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let times = LocalTimes::load(&client, visitor.time_zone(), [entry.log.created_at]).await?;
+    drop(client);
     let page = DetailPage {
         layout: Layout::for_visitor(&visitor, "Audit entry", "One change and what it changed."),
         fields: fields(entry.log.changes.as_ref()),
@@ -399,7 +419,7 @@ pub async fn detail(
                 .unwrap_or_default()
             )
         }),
-        entry: EntryView::of(&entry),
+        entry: EntryView::of(&entry, &times),
     };
     Ok(render(&page, StatusCode::OK))
 }

@@ -219,6 +219,8 @@ pub struct DatabasePage {
     pub hit_ratio: String,
     /// Counters since the last reset.
     pub cache: Cache,
+    /// When the counters were last reset, in the reader's zone.
+    pub since: Option<String>,
     /// The slowest statements, or none when pg_stat_statements is missing.
     pub statements: Option<Vec<StatementRow>>,
     /// True when ranked by time per call.
@@ -252,6 +254,8 @@ pub async fn database(
     let tables = store::table_sizes(&client).await?;
     let connections = store::connections(&client).await?;
     let cache = store::cache(&client).await?;
+    let times =
+        crate::web::local_time::LocalTimes::load(&client, visitor.time_zone(), cache.since).await?;
     let statements = match store::slowest_statements(&client, order).await {
         Ok(statements) => Some(statements),
         Err(error) => {
@@ -274,6 +278,7 @@ pub async fn database(
             || "no reads yet".to_owned(),
             |ratio| format!("{:.2} %", ratio * 100.0),
         ),
+        since: cache.since.map(|moment| times.show(moment)),
         cache,
         statements: statements.map(|statements| statements.iter().map(statement_row).collect()),
         by_mean: order == StatementOrder::Mean,

@@ -29,7 +29,7 @@ const SERVER_CONNECTIONS: &str = "SELECT \
        (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS connections, \
        current_setting('max_connections')::bigint AS max_connections";
 const CACHE: &str = "SELECT blks_hit, blks_read, xact_commit, xact_rollback, deadlocks, \
-       to_char(stats_reset AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS stats_reset \
+       stats_reset \
      FROM pg_stat_database WHERE datname = current_database()";
 const SLOWEST_BY_TOTAL: &str = "SELECT query, calls, total_exec_time, mean_exec_time, rows \
      FROM pg_stat_statements \
@@ -134,8 +134,8 @@ pub struct Cache {
     pub rollbacks: i64,
     /// Deadlocks detected.
     pub deadlocks: i64,
-    /// When the counters were last reset (UTC), if ever.
-    pub since: Option<String>,
+    /// When the counters were last reset, if ever.
+    pub since: Option<time::OffsetDateTime>,
 }
 
 impl Cache {

@@ -15,8 +15,29 @@ use crate::db::StoreError;
 const OFFSETS: &str = "SELECT t, extract(epoch FROM (t AT TIME ZONE $1) - (t AT TIME ZONE 'UTC'))::int \
      FROM unnest($2::timestamptz[]) AS t";
 
+/// The instant whose wall clock in zone `$2` reads what `$1` reads in UTC.
+const WALL_CLOCK: &str = "SELECT ($1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE $2";
+
 /// Statements of this module, for the test that prepares them all.
-pub const STATEMENTS: &[&str] = &[OFFSETS];
+pub const STATEMENTS: &[&str] = &[OFFSETS, WALL_CLOCK];
+
+/// The instant at which the clocks of zone `zone` read what `moment`'s
+/// reads in UTC: a day typed into a filter ("from 2026-12-01", parsed as
+/// UTC midnight) becomes that day's midnight in the reader's zone.
+pub async fn wall_clock_in(
+    client: &impl GenericClient,
+    zone: &str,
+    moment: OffsetDateTime,
+) -> Result<OffsetDateTime, StoreError> {
+    if zone == "UTC" || zone.is_empty() {
+        return Ok(moment);
+    }
+    let statement = client.prepare_cached(WALL_CLOCK).await?;
+    Ok(client
+        .query_one(&statement, &[&moment, &zone])
+        .await?
+        .get(0))
+}
 
 /// Instants in one time zone.
 #[derive(Clone, Debug)]

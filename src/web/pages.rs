@@ -212,10 +212,10 @@ pub async fn home(
     };
     drop(client);
     let mut posts_heading = "Featured posts";
-    let mut posts = crate::content::pages::featured_cards(&state).await?;
+    let mut posts = crate::content::pages::featured_cards(&state, visitor.time_zone()).await?;
     if posts.is_empty() {
         posts_heading = "Latest posts";
-        posts = crate::content::pages::latest_cards(&state, 3).await?;
+        posts = crate::content::pages::latest_cards(&state, visitor.time_zone(), 3).await?;
     }
     if !posts.is_empty() {
         layout.extra_css = Some(crate::content::paths::CATEGORY_STYLES.to_owned());

@@ -37,4 +37,5 @@ mod smtp;
 mod stripe;
 mod stripe_today;
 mod support;
+mod time_zones;
 mod web;

@@ -9,6 +9,7 @@ mod reader;
 mod search;
 mod writer;
 
+use crate::web::local_time::LocalTimes;
 use time::OffsetDateTime;
 
 use super::model::{PostCard, TagLink};
@@ -42,15 +43,6 @@ crate::web::routes::route_table! {
 
 /// Posts on a page of the blog and its lists.
 pub const PAGE_SIZE: i64 = 20;
-
-/// "25 Nov 2026".
-pub fn day(moment: OffsetDateTime) -> String {
-    moment
-        .format(time::macros::format_description!(
-            "[day padding:none] [month repr:short] [year]"
-        ))
-        .unwrap_or_default()
-}
 
 /// RFC 3339 to the second, for `<time datetime>`, feeds and meta tags.
 /// PostgreSQL keeps microseconds; HTML allows at most three digits of a
@@ -110,14 +102,14 @@ pub fn tag_link(tag: &TagLink) -> LinkView {
 }
 
 impl CardView {
-    /// The view of `card`.
-    pub fn of(card: &PostCard) -> Self {
+    /// The view of `card`, its date in the zone of `times`.
+    pub fn of(card: &PostCard, times: &LocalTimes) -> Self {
         Self {
             title: card.title.clone(),
             url: format!("/blog/{}", card.slug),
             excerpt: card.excerpt.clone(),
-            date: day(card.published_at),
-            date_iso: iso(card.published_at),
+            date: times.day(card.published_at),
+            date_iso: times.machine(card.published_at),
             author: LinkView {
                 label: card.author_name.clone(),
                 url: format!("/authors/{}", card.author_id),

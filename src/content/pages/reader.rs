@@ -7,12 +7,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{CardView, PAGE_SIZE, day, iso};
+use super::{CardView, PAGE_SIZE};
 use crate::accounts::model::{Role, UserId};
 use crate::content::markdown;
 use crate::content::model::{Cursor, PostCard};
 use crate::content::store::{self, Listing};
 use crate::web::AppState;
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::visitor::Visitor;
@@ -48,6 +49,7 @@ pub struct PageQuery {
 /// the next and first pages.
 pub(super) async fn page_of(
     state: &AppState,
+    zone: &str,
     listing: Listing,
     base: &str,
     after: Option<&str>,
@@ -71,8 +73,12 @@ pub(super) async fn page_of(
         None
     };
     let newest_url = (cursor != Cursor::first()).then(|| base.to_owned());
+    let times = LocalTimes::load(&client, zone, cards.iter().map(|card| card.published_at)).await?;
     Ok((
-        cards.iter().map(CardView::of).collect(),
+        cards
+            .iter()
+            .map(|card| CardView::of(card, &times))
+            .collect(),
         older_url,
         newest_url,
     ))
@@ -88,8 +94,14 @@ pub async fn blog(
     visitor: Visitor,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let (cards, older_url, newest_url) =
-        page_of(&state, Listing::All, "/blog", query.after.as_deref()).await?;
+    let (cards, older_url, newest_url) = page_of(
+        &state,
+        visitor.time_zone(),
+        Listing::All,
+        "/blog",
+        query.after.as_deref(),
+    )
+    .await?;
     let mut layout = Layout::for_visitor(
         &visitor,
         "Blog",
@@ -121,8 +133,14 @@ pub async fn tag(
     }
     .ok_or(PageError::NotFound)?;
     let base = format!("/tags/{}", tag.slug);
-    let (cards, older_url, newest_url) =
-        page_of(&state, Listing::Tag(tag.id), &base, query.after.as_deref()).await?;
+    let (cards, older_url, newest_url) = page_of(
+        &state,
+        visitor.time_zone(),
+        Listing::Tag(tag.id),
+        &base,
+        query.after.as_deref(),
+    )
+    .await?;
     let mut layout = Layout::for_visitor(
         &visitor,
         format!("Posts tagged {}", tag.name),
@@ -156,6 +174,7 @@ pub async fn category(
     let base = format!("/categories/{}", category.slug);
     let (cards, older_url, newest_url) = page_of(
         &state,
+        visitor.time_zone(),
         Listing::Category(category.id),
         &base,
         query.after.as_deref(),
@@ -199,8 +218,14 @@ pub async fn author(
     }
     .ok_or(PageError::NotFound)?;
     let base = format!("/authors/{id}");
-    let (cards, older_url, newest_url) =
-        page_of(&state, Listing::Author(id), &base, query.after.as_deref()).await?;
+    let (cards, older_url, newest_url) = page_of(
+        &state,
+        visitor.time_zone(),
+        Listing::Author(id),
+        &base,
+        query.after.as_deref(),
+    )
+    .await?;
     let mut layout = Layout::for_visitor(
         &visitor,
         format!("Posts by {name}"),
@@ -251,16 +276,22 @@ pub async fn post(
     path: web::Path<String>,
     request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let post = {
-        let client = state.pool.get().await?;
-        store::published_by_slug(&client, &path).await?
-    }
-    .ok_or(PageError::NotFound)?;
+    let client = state.pool.get().await?;
+    let post = store::published_by_slug(&client, &path)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let times = LocalTimes::load(
+        &client,
+        visitor.time_zone(),
+        [post.card.published_at, post.updated_at],
+    )
+    .await?;
+    drop(client);
     // A link checker's HEAD is not a read.
     if !crate::web::methods::is_head(&request) {
         state.views.record(post.card.id);
     }
-    let card = CardView::of(&post.card);
+    let card = CardView::of(&post.card, &times);
     let description = if post.card.excerpt.is_empty() {
         markdown::excerpt(&post.content)
     } else {
@@ -291,8 +322,8 @@ pub async fn post(
             })
             .or_else(|| state.share_image.clone()),
         site_name: state.site_name().clone(),
-        updated: edited_later.then(|| day(post.updated_at)),
-        updated_iso: iso(post.updated_at),
+        updated: edited_later.then(|| times.day(post.updated_at)),
+        updated_iso: times.machine(post.updated_at),
         edit_url: may_edit.then(|| format!("/posts/{}/edit", post.card.id)),
         card,
     };
@@ -300,16 +331,29 @@ pub async fn post(
 }
 
 /// The home page's featured posts.
-pub async fn featured_cards(state: &AppState) -> Result<Vec<CardView>, PageError> {
+pub async fn featured_cards(state: &AppState, zone: &str) -> Result<Vec<CardView>, PageError> {
     let client = state.pool.get().await?;
     let cards: Vec<PostCard> = store::featured(&client, 3).await?;
-    Ok(cards.iter().map(CardView::of).collect())
+    let times = LocalTimes::load(&client, zone, cards.iter().map(|card| card.published_at)).await?;
+    Ok(cards
+        .iter()
+        .map(|card| CardView::of(card, &times))
+        .collect())
 }
 
 /// The newest published posts, at most `limit`.
-pub async fn latest_cards(state: &AppState, limit: usize) -> Result<Vec<CardView>, PageError> {
+pub async fn latest_cards(
+    state: &AppState,
+    zone: &str,
+    limit: usize,
+) -> Result<Vec<CardView>, PageError> {
     let client = state.pool.get().await?;
-    let cards: Vec<PostCard> =
+    let mut cards: Vec<PostCard> =
         store::published_page(&client, Listing::All, Cursor::first()).await?;
-    Ok(cards.iter().take(limit).map(CardView::of).collect())
+    cards.truncate(limit);
+    let times = LocalTimes::load(&client, zone, cards.iter().map(|card| card.published_at)).await?;
+    Ok(cards
+        .iter()
+        .map(|card| CardView::of(card, &times))
+        .collect())
 }

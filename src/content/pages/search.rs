@@ -16,6 +16,7 @@ use crate::content::search::{
 };
 use crate::content::store::{self, Listing};
 use crate::web::AppState;
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 use crate::web::visitor::Visitor;
@@ -101,9 +102,10 @@ pub async fn search(
     };
     categories_stylesheet(&mut page.layout);
     match SearchText::parse(&typed) {
-        Ok(search) => results(&state, &search, page_number, &mut page).await?,
+        Ok(search) => results(&state, visitor.time_zone(), &search, page_number, &mut page).await?,
         Err(SearchInput::Empty) => {
-            let (cards, older_url, _) = page_of(&state, Listing::All, "/blog", None).await?;
+            let (cards, older_url, _) =
+                page_of(&state, visitor.time_zone(), Listing::All, "/blog", None).await?;
             page.summary = Some("The newest posts. Type a few words to search them all.".into());
             page.cards = cards;
             page.older_url = older_url;
@@ -125,6 +127,7 @@ pub async fn search(
 /// none.
 async fn results(
     state: &AppState,
+    zone: &str,
     search: &SearchText,
     page_number: i64,
     page: &mut SearchPage,
@@ -178,6 +181,12 @@ async fn results(
         })
         .collect();
     let headlines = store::headlines(&client, &documents, &tsquery).await?;
+    let times = LocalTimes::load(
+        &client,
+        zone,
+        found.iter().map(|(card, _)| card.published_at),
+    )
+    .await?;
     page.summary = Some(format!(
         "Posts matching “{}”, best matches first.",
         page.query
@@ -187,7 +196,7 @@ async fn results(
         .zip(headlines)
         .zip(&documents)
         .map(|(((card, _), (title, body)), (_, source))| {
-            let mut view = CardView::of(card);
+            let mut view = CardView::of(card, &times);
             view.title_html = Some(Highlighted::from_headline(&title).html().to_owned());
             let snippet = Highlighted::from_headline(&with_ellipses(&body, source));
             view.snippet_html = snippet.is_marked().then(|| snippet.html().to_owned());

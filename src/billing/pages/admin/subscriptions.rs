@@ -90,6 +90,14 @@ async fn subscriptions_view(
     .await?;
     let counts = store::status_counts(&client).await?;
     let plans = store::active_plans(&client).await?;
+    let times = crate::web::local_time::LocalTimes::load(
+        &client,
+        visitor.time_zone(),
+        rows.iter()
+            .filter_map(|row| row.subscription.current_period_end),
+    )
+    .await?;
+    drop(client);
     let more = rows.len() > usize::try_from(SUBSCRIPTIONS_PAGE).unwrap_or(50);
     rows.truncate(usize::try_from(SUBSCRIPTIONS_PAGE).unwrap_or(50));
     let mut layout = Layout::for_visitor(visitor, "Subscriptions", "Subscriptions by status.");
@@ -117,7 +125,7 @@ async fn subscriptions_view(
                 period_end: row
                     .subscription
                     .current_period_end
-                    .map(crate::content::pages::day)
+                    .map(|moment| times.day(moment))
                     .unwrap_or_default(),
             })
             .collect(),

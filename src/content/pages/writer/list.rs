@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::super::day;
 use crate::content::model::PostStatus;
 use crate::content::paths;
 use crate::content::store;
 use crate::web::AppState;
 use crate::web::access::Member;
+use crate::web::local_time::LocalTimes;
 use crate::web::page_error::PageError;
 use crate::web::pages::{Layout, render};
 
@@ -97,6 +97,12 @@ pub async fn list(
     .await?;
     let more = posts.len() > usize::try_from(OWN_PAGE_SIZE).unwrap_or(50);
     posts.truncate(usize::try_from(OWN_PAGE_SIZE).unwrap_or(50));
+    let times = LocalTimes::load(
+        &client,
+        visitor.time_zone(),
+        posts.iter().map(|post| post.updated_at),
+    )
+    .await?;
     let filters = serde_html_form::to_string([
         ("status", status.map(PostStatus::as_str).unwrap_or_default()),
         ("q", q.as_str()),
@@ -111,7 +117,7 @@ pub async fn list(
                 edit_url: paths::edit_post(post.id),
                 public_url: (post.status == PostStatus::Published).then(|| paths::post(&post.slug)),
                 status: post.status.as_str().to_owned(),
-                updated: day(post.updated_at),
+                updated: times.day(post.updated_at),
                 views: post.view_count,
                 category: post.category,
                 title: post.title,
