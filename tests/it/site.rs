@@ -258,3 +258,55 @@ async fn the_first_steps_checklist_ticks_off_what_is_done() {
     let (_, home) = app.get(&admin, "/").await;
     assert!(home.contains("2 of 4 done"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_lists_link_to_what_fills_them() {
+    let app = spawn_app().await;
+    let admin = app.signed_in_as("admin@example.com", "Admin", true).await;
+    for (path, wanted) in [
+        (
+            "/admin/plans",
+            "<a href=\"#name\">Create the first one below</a>",
+        ),
+        (
+            "/admin/categories",
+            "<a href=\"#name\">Create the first one below</a>",
+        ),
+        (
+            "/admin/subscriptions",
+            "<a href=\"/pricing\">pricing page</a>",
+        ),
+        (
+            "/admin/subscriptions?status=canceled",
+            "<a href=\"/admin/subscriptions\">Show them all</a>",
+        ),
+        ("/admin/stripe-events", "<code>/webhooks/stripe</code>"),
+        (
+            "/admin/users?q=nobody-at-all",
+            "<a href=\"/admin/users\">Show every user</a>",
+        ),
+        (
+            "/admin/audit?actor=nobody%40example.com",
+            "<a href=\"/admin/audit\">Clear the filters</a>",
+        ),
+        (
+            "/pricing",
+            "<a href=\"/admin/plans\">Create the first plan</a>",
+        ),
+        ("/blog", "<a href=\"/posts/new\">Write a post</a>"),
+        (
+            "/posts",
+            "<a href=\"/posts/new\">Write your first post.</a>",
+        ),
+        ("/", "<a href=\"/posts/new\">Write the first post</a>"),
+    ] {
+        let (status, page) = app.get(&admin, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(page.contains(wanted), "{path} lacks {wanted:?}:\n{page}");
+    }
+    let (_, blog) = app.get(&app.new_browser(), "/blog").await;
+    assert!(blog.contains("<a href=\"/feed.xml\">Follow the feed</a>"));
+    assert!(!blog.contains("/posts/new"));
+    let (_, pricing) = app.get(&app.new_browser(), "/pricing").await;
+    assert!(!pricing.contains("/admin/plans"));
+}
