@@ -167,16 +167,12 @@ pub async fn callback(
         Linking::Known(user) | Linking::Created(user) => user,
         Linking::LinkedExisting { user, tell_owner } => {
             if tell_owner {
-                let site = state.mail_site();
+                let language = crate::accounts::store::language_of(&transaction, user.id).await?;
                 let facts = crate::mail::messages::provider_connected::Facts {
                     name: user.name.clone(),
                     provider: provider.kind.to_string(),
                 };
-                linked_notice = Some(crate::mail::messages::or_plain(
-                    facts.to(&site, &user.email),
-                    &user.email,
-                    &facts.subject(&site),
-                ));
+                linked_notice = Some(facts.mail(&state.mail_site(language), &user.email));
             }
             user
         }
