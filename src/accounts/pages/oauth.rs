@@ -164,7 +164,12 @@ pub async fn callback(
     .await?;
     let mut linked_notice = None;
     let user = match linking {
-        Linking::Known(user) | Linking::Created(user) => user,
+        Linking::Known(user) => user,
+        Linking::Created(user) => {
+            // A sign-up: the new profile speaks the browser's language.
+            crate::accounts::store::set_language(&transaction, user.id, visitor.language).await?;
+            user
+        }
         Linking::LinkedExisting { user, tell_owner } => {
             if tell_owner {
                 let language = crate::accounts::store::language_of(&transaction, user.id).await?;

@@ -10,6 +10,7 @@ pub(super) const INSERT_PROFILE: &str = "INSERT INTO user_profiles (user_id, lan
      RETURNING to_jsonb(user_profiles.*)";
 pub(super) const PROFILE_OF: &str = "SELECT to_jsonb(p) FROM user_profiles p WHERE p.user_id = $1";
 pub(super) const LANGUAGE_OF: &str = "SELECT language FROM user_profiles WHERE user_id = $1";
+pub(super) const SET_LANGUAGE: &str = "UPDATE user_profiles SET language = $2 WHERE user_id = $1";
 pub(super) const UPDATE_PROFILE: &str = "UPDATE user_profiles SET bio = $2, website = $3, location = $4, timezone = $5, \
      language = $6, theme = $7, notifications_enabled = $8 WHERE user_id = $1 \
      RETURNING to_jsonb(user_profiles.*) AS profile";
@@ -38,6 +39,20 @@ pub async fn create_profile_in(
         .query_one(&statement, &[&user_id, &language.as_str()])
         .await?;
     required(from_json(&row, "to_jsonb")?)
+}
+
+/// Sets the language of a new user's profile (a sign-up through a
+/// provider, whose profile the linking rules made).
+pub async fn set_language(
+    client: &impl GenericClient,
+    user_id: UserId,
+    language: Language,
+) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(SET_LANGUAGE).await?;
+    client
+        .execute(&statement, &[&user_id, &language.as_str()])
+        .await?;
+    Ok(())
 }
 
 /// The language mail to the user is written in: their profile's, English

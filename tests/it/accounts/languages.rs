@@ -113,3 +113,28 @@ async fn a_visitor_whose_browser_asks_for_french_gets_the_confirmation_mail_in_e
         mail.text()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profile_offers_only_complete_languages_and_reads_an_old_french_choice_as_english() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    let browser = app.signed_in_as("marie@example.com", "Marie", false).await;
+    app.sql()
+        .await
+        .execute("UPDATE user_profiles SET language = 'fr'", &[])
+        .await
+        .unwrap();
+    let (status, page) = app.get(&browser, "/account/profile").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"<option value="en" selected>English</option>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<option value="de" >Deutsch</option>"#),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Français") && !page.contains("Español"),
+        "{page}"
+    );
+}
