@@ -16,6 +16,7 @@ pub mod content;
 pub mod db;
 pub mod demo;
 pub mod error_chain;
+pub mod i18n;
 pub mod ids;
 pub mod mail;
 pub mod monitoring;

@@ -22,6 +22,8 @@ pub struct SignUp {
     pub name: DisplayName,
     /// The hash of the chosen password.
     pub password_hash: String,
+    /// The language the visitor's browser asked for, the new profile's.
+    pub language: crate::i18n::Language,
 }
 
 /// What a sign-up came to.
@@ -49,7 +51,7 @@ pub async fn register(
     let Some(user) = store::create_user_if_new(client, &new, false).await? else {
         return Ok(Registration::AlreadyRegistered);
     };
-    store::create_profile(client, user.id).await?;
+    store::create_profile_in(client, user.id, sign_up.language).await?;
     store::set_password_hash(client, user.id, &sign_up.password_hash).await?;
     let as_user = actor.as_user(user.id);
     audit::store::record(

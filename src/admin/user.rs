@@ -411,7 +411,8 @@ pub async fn resend_verification(
     entry.metadata =
         Some(serde_json::json!({ "type": "email_verification", "for_user": id, "by": "admin" }));
     audit::store::record(&transaction, &entry).await?;
+    let language = store::language_of(&transaction, user.id).await?;
     transaction.commit().await?;
-    state.send_mail_later(verification_mail(&state, &user.email, &link));
+    state.send_mail_later(verification_mail(&state, language, &user.email, &link));
     Ok(see_other_with(&paths::user(id), Notice::VerificationResent))
 }

@@ -8,6 +8,8 @@
 use askama::Template;
 
 use super::Mail;
+use crate::accounts::paths;
+use crate::i18n::Language;
 
 /// A run of text, or a link.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,9 +56,10 @@ pub fn render(site_name: &str, mail: &Mail) -> Result<String, askama::Error> {
         site: super::messages::Site {
             name: site_name.to_owned(),
             base_url: String::new(),
+            language: mail.language,
         },
         subject: mail.subject.clone(),
-        blocks: blocks(&mail.body),
+        blocks: blocks(&mail.body, mail.language),
     }
     .render()
 }
@@ -66,19 +69,19 @@ fn is_link(word: &str) -> bool {
 }
 
 /// What a button to `href` says.
-fn label_for(href: &str) -> String {
+fn label_for(href: &str, language: Language) -> String {
     let path = href
         .split_once("://")
         .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
         .unwrap_or("/");
     let path = path.split('?').next().unwrap_or(path);
-    match path {
-        "/verify-email" => "Confirm my email",
-        "/reset-password/confirm" => "Choose a password",
-        "/magic-link/confirm" => "Sign in",
-        _ => "Open the link",
-    }
-    .to_owned()
+    let id = match path {
+        paths::VERIFY_EMAIL => "mail-verify-email-button",
+        paths::RESET_PASSWORD_CONFIRM => "mail-choose-password-button",
+        paths::MAGIC_LINK_CONFIRM => "mail-sign-in-button",
+        _ => "mail-open-link-button",
+    };
+    crate::i18n::t(language, id, None)
 }
 
 /// The text of a line, with its links apart (a sentence's final `.` or
@@ -113,8 +116,8 @@ fn segments(line: &str) -> Vec<Segment> {
     out
 }
 
-/// The blocks of a text body.
-pub fn blocks(body: &str) -> Vec<Block> {
+/// The blocks of a text body in `language` (the buttons' words).
+pub fn blocks(body: &str, language: Language) -> Vec<Block> {
     body.replace("\r\n", "\n")
         .split("\n\n")
         .map(str::trim)
@@ -125,7 +128,7 @@ pub fn blocks(body: &str) -> Vec<Block> {
                     lines: Vec::new(),
                     button: Some(Button {
                         href: paragraph.to_owned(),
-                        label: label_for(paragraph),
+                        label: label_for(paragraph, language),
                     }),
                 }
             } else {
@@ -147,6 +150,7 @@ mod tests {
         let blocks = blocks(
             "Hello Ada,\n\nOpen this link:\n\nhttps://site.example/verify-email?token=abc\n\n\
              Not you? Reset it at https://site.example/reset-password.\nThanks\n",
+            Language::En,
         );
         assert_eq!(blocks.len(), 4);
         assert_eq!(
@@ -182,6 +186,7 @@ mod tests {
             "Soloist",
             &Mail {
                 html: None,
+                language: Language::En,
                 to: "a@example.com".to_owned(),
                 subject: "Hi <there>".to_owned(),
                 body: "Ada & <b>Bob</b>\n\nhttps://site.example/magic-link/confirm?token=a-b_c\n"

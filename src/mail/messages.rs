@@ -3,17 +3,24 @@
 //! `templates/mail/<name>.html` (the HTML part, in `mail/layout.html`: the
 //! site's name, the message, and a clear button for its link, readable in
 //! light and dark mail clients). Both parts are made from the same facts,
-//! so they always say the same.
+//! so they always say the same, and every sentence in them is a message of
+//! the catalogs ([`crate::i18n`]) in the recipient's language.
+
+use fluent_bundle::FluentArgs;
 
 use super::Mail;
+use crate::accounts::paths;
+use crate::i18n::{self, Language};
 
-/// What every message names: the site.
+/// What every message names: the site, and the language it is written in.
 #[derive(Clone, Debug)]
 pub struct Site {
     /// The site's name.
     pub name: String,
     /// Its public URL, without a trailing slash.
     pub base_url: String,
+    /// The recipient's language.
+    pub language: Language,
 }
 
 impl Site {
@@ -21,14 +28,54 @@ impl Site {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
+
+    /// The message `id` with only the site's variables (the layout's and
+    /// the button's words).
+    pub fn t(&self, id: &str) -> String {
+        self.words(id, &[], false)
+    }
+
+    /// The message `id` with the site's variables and `facts`, escaped for
+    /// HTML when `escape` (for the `-html` messages, whose markup stays).
+    fn words(&self, id: &str, facts: &[(&'static str, &str)], escape: bool) -> String {
+        let site = [
+            ("site", self.name.clone()),
+            ("site_url", self.base_url.clone()),
+            ("sign_in_url", self.url(paths::SIGN_IN)),
+            ("reset_url", self.url(paths::RESET_PASSWORD)),
+            ("security_url", self.url(paths::SECURITY)),
+        ];
+        let facts = facts
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned()));
+        let mut args = FluentArgs::new();
+        for (name, value) in site.into_iter().chain(facts) {
+            if escape {
+                args.set(name, html_escaped(&value));
+            } else {
+                args.set(name, value);
+            }
+        }
+        i18n::t(self.language, id, Some(&args))
+    }
 }
 
-/// Declares a message: its facts, its subject, and its two templates.
+/// `text` escaped the way the HTML templates escape what they show.
+fn html_escaped(text: &str) -> String {
+    match askama::filters::escape(text, askama::filters::Html) {
+        Ok(escaped) => escaped.to_string(),
+        Err(never) => match never {},
+    }
+}
+
+/// Declares a message: its facts, the id of its subject in the catalogs,
+/// and its two templates. The templates say `{{ t("id") }}` for a sentence
+/// with the site's variables and the facts, and the HTML part
+/// `{{ t_html("id-html")|safe }}` for one with markup.
 macro_rules! message {
     (
         $(#[$meta:meta])*
-        $module:ident, $text:tt, $html:tt,
-        subject($site:ident, $facts:ident) $subject:block,
+        $module:ident, $text:tt, $html:tt, subject = $subject:literal,
         { $($(#[$field_meta:meta])* $field:ident: $ty:ty),* $(,)? }
     ) => {
         $(#[$meta])*
@@ -65,11 +112,35 @@ macro_rules! message {
                 pub subject: &'a str,
             }
 
+            impl Text<'_> {
+                /// A sentence of the message.
+                pub fn t(&self, id: &str) -> String {
+                    self.site.words(id, &self.m.fields(), false)
+                }
+            }
+
+            impl Html<'_> {
+                /// A sentence of the message (escaped when shown).
+                pub fn t(&self, id: &str) -> String {
+                    self.site.words(id, &self.m.fields(), false)
+                }
+
+                /// A sentence with markup: its facts escaped, its markup
+                /// as the catalog writes it (show it with `|safe`).
+                pub fn t_html(&self, id: &str) -> String {
+                    self.site.words(id, &self.m.fields(), true)
+                }
+            }
+
             impl Facts {
+                /// The facts by name, for the catalogs' variables.
+                fn fields(&self) -> Vec<(&'static str, &str)> {
+                    vec![$((stringify!($field), self.$field.as_str()),)*]
+                }
+
                 /// The subject line.
                 pub fn subject(&self, site: &super::Site) -> String {
-                    let ($site, $facts) = (site, self);
-                    $subject
+                    site.words($subject, &self.fields(), false)
                 }
 
                 /// The message to `to`.
@@ -82,7 +153,14 @@ macro_rules! message {
                         subject,
                         body: text,
                         html: Some(html),
+                        language: site.language,
                     })
+                }
+
+                /// The message to `to`, or its subject alone when its
+                /// templates failed ([`super::or_plain`]).
+                pub fn mail(&self, site: &super::Site, to: &str) -> super::Mail {
+                    super::or_plain(self.to(site, to), site.language, to, &self.subject(site))
                 }
             }
         }
@@ -92,7 +170,7 @@ macro_rules! message {
 message!(
     /// Confirm an address (sign-up, a new link, an email change).
     verify_email, "mail/verify_email.txt", "mail/verify_email.html",
-    subject(site, _m) { format!("Confirm your email address for {}", site.name) },
+    subject = "mail-verify-email-subject",
     {
         /// The confirmation link.
         link: String,
@@ -102,14 +180,14 @@ message!(
 message!(
     /// A sign-up with an address that has an account already.
     already_registered, "mail/already_registered.txt", "mail/already_registered.html",
-    subject(site, _m) { format!("Someone tried to create a {} account with your address", site.name) },
+    subject = "mail-already-registered-subject",
     {}
 );
 
 message!(
     /// A password reset link.
     reset_password, "mail/reset_password.txt", "mail/reset_password.html",
-    subject(site, _m) { format!("Reset your {} password", site.name) },
+    subject = "mail-reset-password-subject",
     {
         /// The person's name.
         name: String,
@@ -121,7 +199,7 @@ message!(
 message!(
     /// The notice of a reset password.
     password_changed, "mail/password_changed.txt", "mail/password_changed.html",
-    subject(site, _m) { format!("Your {} password was changed", site.name) },
+    subject = "mail-password-changed-subject",
     {
         /// The person's name.
         name: String,
@@ -131,7 +209,7 @@ message!(
 message!(
     /// A sign-in link.
     magic_link, "mail/magic_link.txt", "mail/magic_link.html",
-    subject(site, _m) { format!("Your {} sign-in link", site.name) },
+    subject = "mail-magic-link-subject",
     {
         /// The person's name.
         name: String,
@@ -143,7 +221,7 @@ message!(
 message!(
     /// A link to choose a first password.
     choose_password, "mail/choose_password.txt", "mail/choose_password.html",
-    subject(site, _m) { format!("Choose a password for {}", site.name) },
+    subject = "mail-choose-password-subject",
     {
         /// The person's name.
         name: String,
@@ -155,14 +233,14 @@ message!(
 message!(
     /// An email change to an address that has its own account.
     address_taken, "mail/address_taken.txt", "mail/address_taken.html",
-    subject(site, _m) { format!("Someone tried to move a {} account to your address", site.name) },
+    subject = "mail-address-taken-subject",
     {}
 );
 
 message!(
     /// The notice, to the old address, of an email change.
     email_changed, "mail/email_changed.txt", "mail/email_changed.html",
-    subject(site, _m) { format!("Your {} email address was changed", site.name) },
+    subject = "mail-email-changed-subject",
     {
         /// The new address.
         new_email: String,
@@ -172,7 +250,7 @@ message!(
 message!(
     /// The notice of a sign-in provider connected to an account.
     provider_connected, "mail/provider_connected.txt", "mail/provider_connected.html",
-    subject(site, m) { format!("{} was connected to your {} account", m.provider, site.name) },
+    subject = "mail-provider-connected-subject",
     {
         /// The person's name.
         name: String,
@@ -183,7 +261,12 @@ message!(
 
 /// A message whose templates failed to render, as plain text: a template
 /// bug must not stop a reset link from going out.
-pub fn or_plain(result: Result<Mail, askama::Error>, to: &str, subject: &str) -> Mail {
+pub fn or_plain(
+    result: Result<Mail, askama::Error>,
+    language: Language,
+    to: &str,
+    subject: &str,
+) -> Mail {
     result.unwrap_or_else(|error| {
         tracing::error!(%error, "rendering a mail template failed");
         Mail {
@@ -191,6 +274,7 @@ pub fn or_plain(result: Result<Mail, askama::Error>, to: &str, subject: &str) ->
             subject: subject.to_owned(),
             body: format!("{subject}\n"),
             html: None,
+            language,
         }
     })
 }
@@ -203,6 +287,7 @@ mod tests {
         Site {
             name: "Soloist".to_owned(),
             base_url: "https://example.com".to_owned(),
+            language: Language::En,
         }
     }
 

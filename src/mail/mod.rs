@@ -24,6 +24,9 @@ pub struct Mail {
     pub body: String,
     /// The HTML part.
     pub html: Option<String>,
+    /// The language it is written in (an HTML part made from the text
+    /// speaks it too).
+    pub language: crate::i18n::Language,
 }
 
 /// Where mail goes.

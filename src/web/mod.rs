@@ -190,11 +190,12 @@ impl AppState {
         self.site_settings.peek().site_name.clone()
     }
 
-    /// The site as mail names it.
-    pub fn mail_site(&self) -> crate::mail::messages::Site {
+    /// The site as mail in `language` names it.
+    pub fn mail_site(&self, language: crate::i18n::Language) -> crate::mail::messages::Site {
         crate::mail::messages::Site {
             name: self.site_name(),
             base_url: self.base_url.trim_end_matches('/').to_owned(),
+            language,
         }
     }
 

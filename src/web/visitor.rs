@@ -13,6 +13,7 @@ use super::page_error::PageError;
 use crate::accounts::model::{SessionId, Theme, User};
 use crate::accounts::secrets::token_hash;
 use crate::accounts::store as accounts;
+use crate::i18n::Language;
 
 /// The name of the anonymous CSRF cookie (double-submit before sign-in):
 /// `__Host-` prefixed over https, so neither a subdomain nor a network
@@ -55,6 +56,9 @@ pub struct Visitor {
     pub site: std::sync::Arc<crate::site::SiteSettings>,
     /// The path asked for (no query), for the navigation's current page.
     pub path: String,
+    /// The language to answer in: the profile's for a signed-in user, the
+    /// browser's `Accept-Language` for anyone else.
+    pub language: Language,
 }
 
 /// The anonymous CSRF value for this request, set by [`super::csrf`].
@@ -111,6 +115,15 @@ impl Visitor {
             }
             None => None,
         };
+        let language = match &signed_in {
+            Some(found) => Language::of_profile(found.language.as_deref()),
+            None => Language::negotiate(
+                request
+                    .headers()
+                    .get(actix_web::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|value| value.to_str().ok()),
+            ),
+        };
         let csrf_token = match (&signed_in, &session_token) {
             (Some(_), Some(token)) => token_hash(&format!("csrf:{token}")),
             _ => anonymous_csrf,
@@ -128,6 +141,7 @@ impl Visitor {
             request_id,
             site,
             path: request.path().to_owned(),
+            language,
         })
     }
 }

@@ -165,6 +165,7 @@ async fn a_sign_up_makes_one_unconfirmed_account_and_a_second_one_writes_nothing
         email: Email::parse("writer@example.com").unwrap(),
         name: DisplayName::parse("Writer").unwrap(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        language: soloist::i18n::Language::En,
     };
     let first = register(&client, &Actor::system(), &sign_up).await.unwrap();
     let Registration::Created(user) = first else {

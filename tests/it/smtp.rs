@@ -49,6 +49,63 @@ impl Received {
             .unwrap_or_default()
             .to_owned()
     }
+
+    /// The subject as the recipient reads it: folded lines joined and
+    /// RFC 2047 encoded words (`=?utf-8?b?...?=`, `=?utf-8?q?...?=`)
+    /// decoded, as lettre writes a subject that is not ASCII.
+    pub fn decoded_subject(&self) -> String {
+        let headers = self.data.split("\n\n").next().unwrap_or_default();
+        let mut lines = headers.lines();
+        let mut folded = String::new();
+        for line in lines.by_ref() {
+            if let Some(first) = line.strip_prefix("Subject: ") {
+                folded.push_str(first);
+                break;
+            }
+        }
+        for line in lines {
+            if !line.starts_with([' ', '\t']) {
+                break;
+            }
+            folded.push_str(line);
+        }
+        // Whitespace between two encoded words is not part of the text;
+        // any other whitespace is.
+        let mut subject = String::new();
+        let mut after_encoded = false;
+        for word in folded.split_whitespace() {
+            let encoded = word
+                .strip_prefix("=?")
+                .and_then(|rest| rest.strip_suffix("?="))
+                .and_then(|rest| {
+                    let mut parts = rest.splitn(3, '?');
+                    Some((parts.next()?, parts.next()?, parts.next()?))
+                });
+            let between_encoded = after_encoded && encoded.is_some();
+            if !subject.is_empty() && !between_encoded {
+                subject.push(' ');
+            }
+            after_encoded = encoded.is_some();
+            match encoded {
+                Some((_, encoding, text)) if encoding.eq_ignore_ascii_case("b") => {
+                    use base64::Engine;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .unwrap();
+                    subject.push_str(&String::from_utf8(bytes).unwrap());
+                }
+                Some((_, _, text)) => {
+                    let text = text.replace('_', " ");
+                    subject.push_str(&decoded(
+                        "content-transfer-encoding: quoted-printable",
+                        &text,
+                    ));
+                }
+                None => subject.push_str(word),
+            }
+        }
+        subject
+    }
 }
 
 /// The `boundary` parameter of a multipart message's headers.

@@ -206,11 +206,15 @@ pub fn asked_from_this_browser(request: &actix_web::HttpRequest, token: &str) ->
     })
 }
 
-/// The verification mail for a new or changed address.
-pub fn verification_mail(state: &AppState, to: &str, link: &str) -> Mail {
-    let site = state.mail_site();
+/// The verification mail for a new or changed address, in `language`.
+pub fn verification_mail(
+    state: &AppState,
+    language: crate::i18n::Language,
+    to: &str,
+    link: &str,
+) -> Mail {
     let facts = crate::mail::messages::verify_email::Facts {
         link: link.to_owned(),
     };
-    crate::mail::messages::or_plain(facts.to(&site, to), to, &facts.subject(&site))
+    facts.mail(&state.mail_site(language), to)
 }

@@ -164,19 +164,20 @@ pub async fn callback(
     .await?;
     let mut linked_notice = None;
     let user = match linking {
-        Linking::Known(user) | Linking::Created(user) => user,
+        Linking::Known(user) => user,
+        Linking::Created(user) => {
+            // A sign-up: the new profile speaks the browser's language.
+            crate::accounts::store::set_language(&transaction, user.id, visitor.language).await?;
+            user
+        }
         Linking::LinkedExisting { user, tell_owner } => {
             if tell_owner {
-                let site = state.mail_site();
+                let language = crate::accounts::store::language_of(&transaction, user.id).await?;
                 let facts = crate::mail::messages::provider_connected::Facts {
                     name: user.name.clone(),
                     provider: provider.kind.to_string(),
                 };
-                linked_notice = Some(crate::mail::messages::or_plain(
-                    facts.to(&site, &user.email),
-                    &user.email,
-                    &facts.subject(&site),
-                ));
+                linked_notice = Some(facts.mail(&state.mail_site(language), &user.email));
             }
             user
         }

@@ -15,6 +15,7 @@ use crate::accounts::secrets::{Password, token_hash};
 use crate::accounts::store;
 use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity, Change, Secret};
+use crate::i18n::Language;
 use crate::mail::Mail;
 use crate::web::AppState;
 use crate::web::csrf::CsrfForm;
@@ -63,7 +64,7 @@ pub(super) async fn mail_link_if_known(
     visitor: &Visitor,
     email: &str,
     kind: VerificationTokenType,
-    compose: fn(&AppState, &crate::accounts::model::User, &str) -> Mail,
+    compose: fn(&AppState, Language, &crate::accounts::model::User, &str) -> Mail,
 ) -> Result<(), PageError> {
     let client = state.pool.get().await?;
     let ip = rate_limit::network_of(visitor.ip.as_deref());
@@ -77,43 +78,36 @@ pub(super) async fn mail_link_if_known(
         .filter(|user| user.is_active);
     if let Some(user) = user {
         let link = issue_link(&client, state, &user.email, kind, None).await?;
-        state.send_mail_later(compose(state, &user, &link));
+        let language = store::language_of(&client, user.id).await?;
+        state.send_mail_later(compose(state, language, &user, &link));
     }
     Ok(())
 }
 
 pub(super) fn reset_mail(
     state: &AppState,
+    language: Language,
     user: &crate::accounts::model::User,
     link: &str,
 ) -> Mail {
-    let site = state.mail_site();
     let facts = crate::mail::messages::reset_password::Facts {
         name: user.name.clone(),
         link: link.to_owned(),
     };
-    crate::mail::messages::or_plain(
-        facts.to(&site, &user.email),
-        &user.email,
-        &facts.subject(&site),
-    )
+    facts.mail(&state.mail_site(language), &user.email)
 }
 
 pub(super) fn magic_link_mail(
     state: &AppState,
+    language: Language,
     user: &crate::accounts::model::User,
     link: &str,
 ) -> Mail {
-    let site = state.mail_site();
     let facts = crate::mail::messages::magic_link::Facts {
         name: user.name.clone(),
         link: link.to_owned(),
     };
-    crate::mail::messages::or_plain(
-        facts.to(&site, &user.email),
-        &user.email,
-        &facts.subject(&site),
-    )
+    facts.mail(&state.mail_site(language), &user.email)
 }
 
 /// `POST /reset-password`: always "check your email".
@@ -250,15 +244,11 @@ pub async fn reset(
     entry.metadata =
         Some(serde_json::json!({ "via": "password reset", "sessions_ended": ended.len() }));
     audit::store::record(&transaction, &entry).await?;
+    let language = store::language_of(&transaction, user.id).await?;
     transaction.commit().await?;
-    let site = state.mail_site();
     let facts = crate::mail::messages::password_changed::Facts {
         name: user.name.clone(),
     };
-    state.send_mail_later(crate::mail::messages::or_plain(
-        facts.to(&site, &user.email),
-        &user.email,
-        &facts.subject(&site),
-    ));
+    state.send_mail_later(facts.mail(&state.mail_site(language), &user.email));
     Ok(see_other_with(paths::SIGN_IN, Notice::PasswordReset))
 }

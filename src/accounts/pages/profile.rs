@@ -14,6 +14,7 @@ use crate::accounts::secrets::Password;
 use crate::accounts::store::{self, ProfileUpdate};
 use crate::audit::Actor;
 use crate::audit::{self, AuditAction, AuditEntity, Fields};
+use crate::i18n::Language;
 use crate::web::AppState;
 use crate::web::access::Member;
 use crate::web::csrf::CsrfForm;
@@ -103,8 +104,6 @@ pub struct ProfileForm {
     notifications: Option<String>,
 }
 
-const LANGUAGES: &[&str] = &["en", "de", "fr", "es"];
-
 pub async fn profile_page(
     Member { visitor, signed_in }: Member,
     state: web::Data<AppState>,
@@ -153,7 +152,11 @@ async fn profile_view(
         website: profile.website.unwrap_or_default(),
         location: profile.location.unwrap_or_default(),
         timezone: profile.timezone.unwrap_or_else(|| "UTC".to_owned()),
-        language: profile.language.unwrap_or_else(|| "en".to_owned()),
+        // A tag of no complete language (`fr`, `es`, offered once) reads
+        // as English and is kept until the form is saved.
+        language: Language::of_profile(profile.language.as_deref())
+            .as_str()
+            .to_owned(),
         theme: profile.theme.unwrap_or(Theme::System).as_str().to_owned(),
         notifications: profile.notifications_enabled.unwrap_or(true),
         errors: ProfileErrors::default(),
@@ -209,11 +212,10 @@ pub async fn update_profile(
         errors.timezone = Some("Choose a time zone such as Europe/Berlin or UTC.".to_owned());
     }
     let theme = form.theme.parse::<Theme>().unwrap_or(Theme::System);
-    let language = if LANGUAGES.contains(&form.language.as_str()) {
-        form.language.clone()
-    } else {
-        "en".to_owned()
-    };
+    let language = Language::parse(&form.language)
+        .unwrap_or_default()
+        .as_str()
+        .to_owned();
     let (Some(name), Some(avatar_url), Some(website), None) =
         (name, avatar_url, website, &errors.timezone)
     else {
@@ -331,14 +333,11 @@ pub async fn change_email(
     // address gets a notice, never a link that looks like a sign-up
     // confirmation.
     let client = state.pool.get().await?;
-    if store::user_by_email(&client, &email).await?.is_some() {
-        let site = state.mail_site();
+    if let Some(owner) = store::user_by_email(&client, &email).await? {
+        // Written to the address's own account, in its owner's language.
+        let language = store::language_of(&client, owner.id).await?;
         let facts = crate::mail::messages::address_taken::Facts {};
-        state.send_mail_later(crate::mail::messages::or_plain(
-            facts.to(&site, &email),
-            &email,
-            &facts.subject(&site),
-        ));
+        state.send_mail_later(facts.mail(&state.mail_site(language), &email));
         return Ok(see_other_with(paths::PROFILE, Notice::EmailChangeSent));
     }
     let link = issue_link(
@@ -349,6 +348,11 @@ pub async fn change_email(
         Some(signed_in.user.id),
     )
     .await?;
-    state.send_mail_later(super::verification_mail(&state, &email, &link));
+    state.send_mail_later(super::verification_mail(
+        &state,
+        visitor.language,
+        &email,
+        &link,
+    ));
     Ok(see_other_with(paths::PROFILE, Notice::EmailChangeSent))
 }

@@ -351,15 +351,11 @@ pub async fn password_link(
         None,
     )
     .await?;
-    let site = state.mail_site();
     let facts = crate::mail::messages::choose_password::Facts {
         name: signed_in.user.name.clone(),
         link,
     };
-    state.send_mail_later(crate::mail::messages::or_plain(
-        facts.to(&site, &signed_in.user.email),
-        &signed_in.user.email,
-        &facts.subject(&site),
-    ));
+    let site = state.mail_site(_request.visitor.language);
+    state.send_mail_later(facts.mail(&site, &signed_in.user.email));
     Ok(see_other_with(paths::SECURITY, Notice::PasswordLinkSent))
 }

@@ -204,7 +204,7 @@ pub async fn setup(
         },
     )
     .await?;
-    store::create_profile(&transaction, user.id).await?;
+    store::create_profile_in(&transaction, user.id, visitor.language).await?;
     store::mark_verified(&transaction, &email).await?;
     store::set_password_hash(&transaction, user.id, &password_hash).await?;
     store::clear_setup_tokens(&transaction).await?;

@@ -148,6 +148,7 @@ pub async fn sign_up(
         email: email.clone(),
         name,
         password_hash,
+        language: visitor.language,
     };
     let registration =
         registration::register(&transaction, &Actor::from(&visitor), &sign_up).await?;
@@ -161,18 +162,14 @@ pub async fn sign_up(
                 None,
             )
             .await?;
-            (super::verification_mail(&state, &email, &link), Some(token))
+            (
+                super::verification_mail(&state, visitor.language, &email, &link),
+                Some(token),
+            )
         }
         Registration::AlreadyRegistered => (
-            {
-                let site = state.mail_site();
-                let facts = crate::mail::messages::already_registered::Facts {};
-                crate::mail::messages::or_plain(
-                    facts.to(&site, &email),
-                    &email,
-                    &facts.subject(&site),
-                )
-            },
+            crate::mail::messages::already_registered::Facts {}
+                .mail(&state.mail_site(visitor.language), &email),
             None,
         ),
     };

@@ -126,15 +126,11 @@ pub async fn verify(
                 ),
             )
             .await?;
-            let site = state.mail_site();
+            let language = store::language_of(&transaction, user_id).await?;
             let facts = crate::mail::messages::email_changed::Facts {
                 new_email: email.clone(),
             };
-            state.send_mail_later(crate::mail::messages::or_plain(
-                facts.to(&site, &old),
-                &old,
-                &facts.subject(&site),
-            ));
+            state.send_mail_later(facts.mail(&state.mail_site(language), &old));
             store::user_by_id(&transaction, user_id).await?
         }
         None => match store::user_by_email(&transaction, &email).await? {
@@ -205,7 +201,13 @@ pub async fn resend_verification(
                 None,
             )
             .await?;
-            state.send_mail_later(super::verification_mail(&state, &user.email, &link));
+            let language = store::language_of(&client, user.id).await?;
+            state.send_mail_later(super::verification_mail(
+                &state,
+                language,
+                &user.email,
+                &link,
+            ));
             Some(token)
         }
         None => None,

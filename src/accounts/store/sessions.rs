@@ -13,7 +13,7 @@ pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (user_id, token, e
 pub(super) const SESSIONS_OF: &str = "SELECT id, user_id, token, expires_at, ip_address, user_agent, is_active, created_at \
      FROM sessions WHERE user_id = $1 ORDER BY created_at DESC";
 pub(super) const SESSION_USER: &str = "SELECT s.id AS session_id, s.last_seen_at < now() - interval '1 minute' AS stale, \
-            to_jsonb(u) AS user_json, p.theme, p.timezone \
+            to_jsonb(u) AS user_json, p.theme, p.timezone, p.language \
        FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN user_profiles p ON p.user_id = u.id \
       WHERE s.token = $1 AND s.is_active AND s.expires_at > now() \
         AND s.last_seen_at > now() - make_interval(secs => $2) AND u.is_active AND u.email_verified";
@@ -72,6 +72,8 @@ pub struct SessionUser {
     pub theme: Option<Theme>,
     /// Their time zone.
     pub timezone: Option<String>,
+    /// Their language tag, as stored.
+    pub language: Option<String>,
 }
 
 /// The active user of a live session (not expired, not idle longer than
@@ -99,6 +101,7 @@ pub async fn session_user(
         user: required(from_json(&row, "user_json")?)?,
         theme: row.try_get("theme")?,
         timezone: row.try_get("timezone")?,
+        language: row.try_get("language")?,
     }))
 }
 

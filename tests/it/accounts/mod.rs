@@ -2,6 +2,7 @@
 //! real SMTP to a server the tests start.
 
 mod email_links;
+mod languages;
 mod profile;
 mod security;
 mod setup;

@@ -1,6 +1,7 @@
 //! Every message Soloist sends, rendered from fixed facts: its subject, its
-//! text part and its HTML part.
+//! text part and its HTML part, in English and in German.
 
+use soloist::i18n::Language;
 use soloist::mail::Mail;
 use soloist::mail::messages::{
     Site, address_taken, already_registered, choose_password, email_changed, magic_link,
@@ -13,6 +14,14 @@ fn site() -> Site {
     Site {
         name: "Soloist".to_owned(),
         base_url: "https://soloist.example".to_owned(),
+        language: Language::En,
+    }
+}
+
+fn german() -> Site {
+    Site {
+        language: Language::De,
+        ..site()
     }
 }
 
@@ -36,9 +45,23 @@ fn verify_email() {
 }
 
 #[test]
+fn verify_email_in_german() {
+    let facts = verify_email::Facts {
+        link: "https://soloist.example/verify-email?token=TOKEN".to_owned(),
+    };
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
+}
+
+#[test]
 fn already_registered() {
     let facts = already_registered::Facts {};
     insta::assert_snapshot!(shown(&facts.to(&site(), TO).unwrap()));
+}
+
+#[test]
+fn already_registered_in_german() {
+    let facts = already_registered::Facts {};
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
 }
 
 #[test]
@@ -51,11 +74,28 @@ fn reset_password() {
 }
 
 #[test]
+fn reset_password_in_german() {
+    let facts = reset_password::Facts {
+        name: "Ada Lovelace".to_owned(),
+        link: "https://soloist.example/reset-password/confirm?token=TOKEN".to_owned(),
+    };
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
+}
+
+#[test]
 fn password_changed() {
     let facts = password_changed::Facts {
         name: "Ada Lovelace".to_owned(),
     };
     insta::assert_snapshot!(shown(&facts.to(&site(), TO).unwrap()));
+}
+
+#[test]
+fn password_changed_in_german() {
+    let facts = password_changed::Facts {
+        name: "Ada Lovelace".to_owned(),
+    };
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
 }
 
 #[test]
@@ -68,6 +108,15 @@ fn magic_link() {
 }
 
 #[test]
+fn magic_link_in_german() {
+    let facts = magic_link::Facts {
+        name: "Ada Lovelace".to_owned(),
+        link: "https://soloist.example/magic-link/confirm?token=TOKEN".to_owned(),
+    };
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
+}
+
+#[test]
 fn choose_password() {
     let facts = choose_password::Facts {
         name: "Ada Lovelace".to_owned(),
@@ -77,9 +126,24 @@ fn choose_password() {
 }
 
 #[test]
+fn choose_password_in_german() {
+    let facts = choose_password::Facts {
+        name: "Ada Lovelace".to_owned(),
+        link: "https://soloist.example/reset-password/confirm?token=TOKEN".to_owned(),
+    };
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
+}
+
+#[test]
 fn address_taken() {
     let facts = address_taken::Facts {};
     insta::assert_snapshot!(shown(&facts.to(&site(), TO).unwrap()));
+}
+
+#[test]
+fn address_taken_in_german() {
+    let facts = address_taken::Facts {};
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
 }
 
 #[test]
@@ -91,12 +155,29 @@ fn email_changed() {
 }
 
 #[test]
+fn email_changed_in_german() {
+    let facts = email_changed::Facts {
+        new_email: "ada@new.example".to_owned(),
+    };
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
+}
+
+#[test]
 fn provider_connected() {
     let facts = provider_connected::Facts {
         name: "Ada Lovelace".to_owned(),
         provider: "GitHub".to_owned(),
     };
     insta::assert_snapshot!(shown(&facts.to(&site(), TO).unwrap()));
+}
+
+#[test]
+fn provider_connected_in_german() {
+    let facts = provider_connected::Facts {
+        name: "Ada Lovelace".to_owned(),
+        provider: "GitHub".to_owned(),
+    };
+    insta::assert_snapshot!(shown(&facts.to(&german(), TO).unwrap()));
 }
 
 /// A message whose templates failed ([`messages::or_plain`]) goes out as
@@ -106,7 +187,8 @@ fn provider_connected() {
 #[test]
 fn a_message_whose_templates_failed() {
     let failed = Err(askama::Error::Fmt);
-    let mut mail = soloist::mail::messages::or_plain(failed, TO, "Reset your Soloist password");
+    let mut mail =
+        soloist::mail::messages::or_plain(failed, Language::En, TO, "Reset your Soloist password");
     mail.html = Some(soloist::mail::html::render("Soloist", &mail).unwrap());
     insta::assert_snapshot!(shown(&mail));
 }
