@@ -116,42 +116,27 @@ pub fn excerpt(markdown: &str) -> String {
 /// together. Stored excerpts equal to it were derived, not written, so the
 /// editor treats them as derived.
 pub fn excerpt_of_every_text(markdown: &str) -> String {
-    let mut text = String::new();
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Text(part) | Event::Code(part) => text.push_str(&part),
-            Event::SoftBreak
-            | Event::HardBreak
-            | Event::End(
-                TagEnd::Paragraph
-                | TagEnd::Heading(_)
-                | TagEnd::Item
-                | TagEnd::CodeBlock
-                | TagEnd::BlockQuote(_)
-                | TagEnd::TableCell
-                | TagEnd::TableRow
-                | TagEnd::TableHead
-                | TagEnd::FootnoteDefinition,
-            ) => text.push(' '),
-            _ => {}
-        }
-        if text.len() > EXCERPT_CHARS * 8 {
-            break;
-        }
-    }
-    shorten(&text, EXCERPT_CHARS)
+    shorten(
+        &every_text(markdown, EXCERPT_CHARS * 8, false),
+        EXCERPT_CHARS,
+    )
 }
 
 /// All the text of the post (headings, lists, code and all), blocks
 /// separated by spaces, up to about `limit` bytes: what search snippets are
 /// cut from.
 pub fn plain_text(markdown: &str, limit: usize) -> String {
+    every_text(markdown, limit, true)
+}
+
+/// Every text of `markdown` (raw HTML as text too when `with_html`), one
+/// space between blocks, until it is longer than `limit` bytes.
+fn every_text(markdown: &str, limit: usize, with_html: bool) -> String {
     let mut text = String::new();
     for event in Parser::new_ext(markdown, options()) {
         match event {
-            Event::Text(part) | Event::Code(part) | Event::Html(part) | Event::InlineHtml(part) => {
-                text.push_str(&part);
-            }
+            Event::Text(part) | Event::Code(part) => text.push_str(&part),
+            Event::Html(part) | Event::InlineHtml(part) if with_html => text.push_str(&part),
             Event::SoftBreak
             | Event::HardBreak
             | Event::End(
@@ -159,13 +144,13 @@ pub fn plain_text(markdown: &str, limit: usize) -> String {
                 | TagEnd::Heading(_)
                 | TagEnd::Item
                 | TagEnd::CodeBlock
-                | TagEnd::HtmlBlock
                 | TagEnd::BlockQuote(_)
                 | TagEnd::TableCell
                 | TagEnd::TableRow
                 | TagEnd::TableHead
                 | TagEnd::FootnoteDefinition,
             ) if !text.ends_with(' ') => text.push(' '),
+            Event::End(TagEnd::HtmlBlock) if with_html && !text.ends_with(' ') => text.push(' '),
             _ => {}
         }
         if text.len() > limit {
